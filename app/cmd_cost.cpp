@@ -1,0 +1,13 @@
+// Placeholder until the cost command lands (see the open issues); fails loudly, never pretends.
+#include <cstdio>
+
+#include "commands.hpp"
+
+namespace hwnas::app {
+
+int cmd_cost(const Args&) {
+  std::fprintf(stderr, "hwnas cost: not available in this build yet\n");
+  return 1;
+}
+
+}  // namespace hwnas::app

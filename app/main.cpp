@@ -1,0 +1,71 @@
+// hwnas: hardware-aware neural architecture search on systolic-array accelerators.
+// A thin dispatcher: each subcommand parses its own options (cmd_*.cpp).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <systemc>
+
+#include "commands.hpp"
+#include "hwnas/common/error.hpp"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const hwnas::app::Args&);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"demo", hwnas::app::cmd_demo,
+     "the embedded default: simulate a built-in network, then a short hardware-aware search"},
+    {"sim", hwnas::app::cmd_sim, "simulate a layer or a network on an accelerator"},
+    {"costgen", hwnas::app::cmd_costgen, "build the cost table of a search space"},
+    {"cost", hwnas::app::cmd_cost, "whole-network cost of a genotype or topology"},
+    {"search", hwnas::app::cmd_search, "hardware-aware DARTS search"},
+    {"train", hwnas::app::cmd_train, "train the network of a genotype"},
+    {"eval", hwnas::app::cmd_eval, "evaluate a trained network"},
+};
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out, "hwnas %s: hardware-aware NAS for systolic-array accelerators\n\n",
+               HWNAS_VERSION);
+  std::fprintf(out, "usage: hwnas <command> [options]   (hwnas <command> --help for options)\n\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-9s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+// Debian's libsystemc.so owns main() and calls sc_main; hwnas links it, so this is the entry.
+int sc_main(int argc, char* argv[]) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::printf("hwnas %s\n", HWNAS_VERSION);
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    hwnas::app::Args args(argv + 2, argv + argc);
+    try {
+      return c.run(args);
+    } catch (const hwnas::InputError& e) {
+      std::fprintf(stderr, "hwnas %s: error: %s\n", c.name, e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "hwnas %s: failed: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "hwnas: unknown command '%s'\n\n", name.c_str());
+  print_usage(stderr);
+  return 2;
+}
