@@ -3,7 +3,7 @@
 # missing, and runs apt-get update only when something is.
 set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config libsystemc-dev libeigen3-dev nlohmann-json3-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libstb-dev dataset-fashion-mnist)
+          libgtest-dev libgmock-dev libbenchmark-dev libstb-dev zlib1g-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
