@@ -48,6 +48,14 @@ struct ArchConfig {
   std::int64_t ofmap_sram_words() const { return ofmap_sram_kib * 1024 / word_bytes; }
 };
 
+// Energy defaults for a word of `word_bytes` bytes, scaled from Horowitz (ISSCC 2014, 45 nm):
+// see docs/arch-configs.md for the figures and the scaling rule.
+EnergyModel default_energy_model(std::int64_t word_bytes);
+
+// Limits the parser enforces (also documented in docs/arch-configs.md).
+constexpr std::int64_t kMaxArrayEdge = 4096;
+constexpr std::int64_t kMaxSramKib = 1 << 20;  // 1 GiB per buffer
+
 // Reads and validates a config file. Unknown keys, missing required keys and out-of-range values
 // throw hwnas::InputError naming the file, the JSON path and the value.
 ArchConfig load_arch_config(const std::string& path);

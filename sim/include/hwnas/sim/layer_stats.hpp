@@ -15,6 +15,7 @@ struct LayerStats {
   std::int64_t macs = 0;            // useful MACs
   std::int64_t mapped_macs = 0;     // MAC slots incl. out-of-range taps (SCALE-Sim num_compute)
   std::int64_t vector_ops = 0;
+  std::int64_t vector_cycles = 0;   // ceil(vector_ops / vector_lanes); 0 for array layers
   std::int64_t folds = 0;           // row_fold * col_fold * groups
   double mapping_efficiency_pct = 0;
   double compute_util_pct = 0;
@@ -27,6 +28,7 @@ struct LayerStats {
   std::int64_t dram_ifmap_reads = 0;
   std::int64_t dram_filter_reads = 0;
   std::int64_t dram_ofmap_writes = 0;
+  std::int64_t dram_ofmap_reads = 0;  // partial sums read back (ws/is, ofmap not resident)
 
   double energy_mac_pj = 0;
   double energy_sram_pj = 0;
@@ -38,6 +40,7 @@ struct LayerStats {
   }
 };
 
+// A flat object; every key carries its unit (..._cycles, ..._pct, ..._pj; counts are words).
 nlohmann::json layer_stats_to_json(const LayerStats& s);
 
 }  // namespace hwnas::sim
