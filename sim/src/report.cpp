@@ -1,0 +1,216 @@
+#include "hwnas/sim/report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+
+namespace hwnas::sim {
+
+namespace {
+
+bool uses_array(const Layer& l) { return l.kind != LayerKind::kElementwise; }
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// Full precision that reads back exactly, for machine-readable files.
+std::string exact(double v) {
+  char buf[64];
+  for (int p = 1; p <= 17; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*g", p, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+std::string spec_without_name(Layer l) {
+  l.name.clear();  // the name has its own column / field
+  return layer_spec_string(l);
+}
+
+std::int64_t sram_reads(const LayerStats& s) {
+  return s.sram_ifmap_reads + s.sram_filter_reads + s.sram_ofmap_reads;
+}
+std::int64_t dram_reads(const LayerStats& s) { return s.dram_ifmap_reads + s.dram_filter_reads; }
+
+}  // namespace
+
+LayerStats total_layer_stats(const std::vector<Layer>& layers, const std::vector<LayerStats>& stats,
+                             const ArchConfig& arch) {
+  if (layers.size() != stats.size())
+    throw std::logic_error("total_layer_stats: layers and stats differ in length");
+  LayerStats t;
+  t.layer_name = "TOTAL";
+  double map_weighted = 0, util_weighted = 0;
+  std::int64_t array_cycles = 0;
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    const LayerStats& s = stats[i];
+    t.total_cycles += s.total_cycles;
+    t.compute_cycles += s.compute_cycles;
+    t.stall_cycles += s.stall_cycles;
+    t.macs += s.macs;
+    t.mapped_macs += s.mapped_macs;
+    t.vector_ops += s.vector_ops;
+    t.folds += s.folds;
+    t.sram_ifmap_reads += s.sram_ifmap_reads;
+    t.sram_filter_reads += s.sram_filter_reads;
+    t.sram_ofmap_writes += s.sram_ofmap_writes;
+    t.sram_ofmap_reads += s.sram_ofmap_reads;
+    t.dram_ifmap_reads += s.dram_ifmap_reads;
+    t.dram_filter_reads += s.dram_filter_reads;
+    t.dram_ofmap_writes += s.dram_ofmap_writes;
+    t.energy_mac_pj += s.energy_mac_pj;
+    t.energy_sram_pj += s.energy_sram_pj;
+    t.energy_dram_pj += s.energy_dram_pj;
+    t.energy_vector_pj += s.energy_vector_pj;
+    t.energy_leakage_pj += s.energy_leakage_pj;
+    if (uses_array(layers[i])) {
+      map_weighted += s.mapping_efficiency_pct * static_cast<double>(s.compute_cycles);
+      util_weighted += s.compute_util_pct * static_cast<double>(s.compute_cycles);
+      array_cycles += s.compute_cycles;
+    }
+  }
+  if (array_cycles > 0) {
+    t.mapping_efficiency_pct = map_weighted / static_cast<double>(array_cycles);
+    t.compute_util_pct = util_weighted / static_cast<double>(array_cycles);
+  }
+  const double slots = static_cast<double>(t.total_cycles) *
+                       static_cast<double>(arch.array_rows * arch.array_cols);
+  t.overall_util_pct = slots > 0 ? 100.0 * static_cast<double>(t.mapped_macs) / slots : 0.0;
+  return t;
+}
+
+std::string group_thousands(std::int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+std::string format_layer_table(const std::vector<LayerStats>& stats, const LayerStats& total) {
+  static const char* kHeader[] = {"layer",      "cycles",       "compute",      "stall",
+                                  "MACs",       "util %",       "map eff %",    "SRAM rd words",
+                                  "SRAM wr words", "DRAM rd words", "DRAM wr words", "energy nJ"};
+  constexpr std::size_t kCols = sizeof kHeader / sizeof kHeader[0];
+  std::vector<std::vector<std::string>> rows;
+  rows.emplace_back(std::begin(kHeader), std::end(kHeader));
+  auto row = [](const LayerStats& s) {
+    return std::vector<std::string>{s.layer_name,
+                                    group_thousands(s.total_cycles),
+                                    group_thousands(s.compute_cycles),
+                                    group_thousands(s.stall_cycles),
+                                    group_thousands(s.macs),
+                                    fixed(s.overall_util_pct, 2),
+                                    fixed(s.mapping_efficiency_pct, 2),
+                                    group_thousands(sram_reads(s)),
+                                    group_thousands(s.sram_ofmap_writes),
+                                    group_thousands(dram_reads(s)),
+                                    group_thousands(s.dram_ofmap_writes),
+                                    fixed(s.energy_total_pj() / 1000.0, 1)};
+  };
+  for (const auto& s : stats) rows.push_back(row(s));
+  rows.push_back(row(total));
+  std::vector<std::size_t> width(kCols, 0);
+  for (const auto& r : rows)
+    for (std::size_t c = 0; c < kCols; ++c) width[c] = std::max(width[c], r[c].size());
+  std::string out;
+  auto emit = [&](const std::vector<std::string>& r) {
+    std::string line;
+    for (std::size_t c = 0; c < kCols; ++c) {
+      const std::size_t pad = width[c] - r[c].size();
+      if (c == 0) {
+        line += r[c] + std::string(pad, ' ');  // names left-aligned, numbers right-aligned
+      } else {
+        line += "  " + std::string(pad, ' ') + r[c];
+      }
+    }
+    out += line + "\n";
+  };
+  std::size_t total_width = 0;
+  for (std::size_t c = 0; c < kCols; ++c) total_width += width[c] + (c ? 2 : 0);
+  emit(rows.front());
+  out += std::string(total_width, '-') + "\n";
+  for (std::size_t i = 1; i + 1 < rows.size(); ++i) emit(rows[i]);
+  out += std::string(total_width, '-') + "\n";
+  emit(rows.back());
+  return out;
+}
+
+std::string layers_csv(const std::vector<Layer>& layers, const std::vector<LayerStats>& stats) {
+  if (layers.size() != stats.size())
+    throw std::logic_error("layers_csv: layers and stats differ in length");
+  std::string out =
+      "name,spec,total_cycles,compute_cycles,stall_cycles,macs,mapped_macs,vector_ops,folds,"
+      "mapping_efficiency_pct,compute_util_pct,overall_util_pct,"
+      "sram_ifmap_reads_words,sram_filter_reads_words,sram_ofmap_writes_words,"
+      "sram_ofmap_reads_words,dram_ifmap_reads_words,dram_filter_reads_words,"
+      "dram_ofmap_writes_words,energy_mac_pj,energy_sram_pj,energy_dram_pj,energy_vector_pj,"
+      "energy_leakage_pj,energy_total_pj\n";
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    const LayerStats& s = stats[i];
+    const std::vector<std::string> cells = {
+        layers[i].name,
+        spec_without_name(layers[i]),
+        std::to_string(s.total_cycles),
+        std::to_string(s.compute_cycles),
+        std::to_string(s.stall_cycles),
+        std::to_string(s.macs),
+        std::to_string(s.mapped_macs),
+        std::to_string(s.vector_ops),
+        std::to_string(s.folds),
+        exact(s.mapping_efficiency_pct),
+        exact(s.compute_util_pct),
+        exact(s.overall_util_pct),
+        std::to_string(s.sram_ifmap_reads),
+        std::to_string(s.sram_filter_reads),
+        std::to_string(s.sram_ofmap_writes),
+        std::to_string(s.sram_ofmap_reads),
+        std::to_string(s.dram_ifmap_reads),
+        std::to_string(s.dram_filter_reads),
+        std::to_string(s.dram_ofmap_writes),
+        exact(s.energy_mac_pj),
+        exact(s.energy_sram_pj),
+        exact(s.energy_dram_pj),
+        exact(s.energy_vector_pj),
+        exact(s.energy_leakage_pj),
+        exact(s.energy_total_pj())};
+    std::string line;
+    for (std::size_t c = 0; c < cells.size(); ++c) line += (c ? "," : "") + cells[c];
+    out += line + "\n";
+  }
+  return out;
+}
+
+nlohmann::json layers_json(const ArchConfig& arch, const std::vector<Layer>& layers,
+                           const std::vector<LayerStats>& stats, const std::string& fidelity,
+                           const std::string& source) {
+  if (layers.size() != stats.size())
+    throw std::logic_error("layers_json: layers and stats differ in length");
+  nlohmann::json out;
+  out["tool"] = "hwnas";
+  out["version"] = HWNAS_VERSION;
+  out["fidelity"] = fidelity;
+  out["source"] = source;
+  out["arch"] = arch_config_to_json(arch);
+  out["arch_hash"] = arch_config_hash(arch);
+  nlohmann::json list = nlohmann::json::array();
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    nlohmann::json s = layer_stats_to_json(stats[i]);
+    s["energy_total_pj"] = stats[i].energy_total_pj();
+    list.push_back({{"name", layers[i].name}, {"spec", spec_without_name(layers[i])}, {"stats", s}});
+  }
+  out["layers"] = list;
+  const LayerStats total = total_layer_stats(layers, stats, arch);
+  nlohmann::json t = layer_stats_to_json(total);
+  t["energy_total_pj"] = total.energy_total_pj();
+  out["total"] = t;
+  return out;
+}
+
+}  // namespace hwnas::sim
