@@ -34,7 +34,9 @@ std::string spec_without_name(Layer l) {
 std::int64_t sram_reads(const LayerStats& s) {
   return s.sram_ifmap_reads + s.sram_filter_reads + s.sram_ofmap_reads;
 }
-std::int64_t dram_reads(const LayerStats& s) { return s.dram_ifmap_reads + s.dram_filter_reads; }
+std::int64_t dram_reads(const LayerStats& s) {
+  return s.dram_ifmap_reads + s.dram_filter_reads + s.dram_ofmap_reads;
+}
 
 }  // namespace
 
@@ -54,6 +56,7 @@ LayerStats total_layer_stats(const std::vector<Layer>& layers, const std::vector
     t.macs += s.macs;
     t.mapped_macs += s.mapped_macs;
     t.vector_ops += s.vector_ops;
+    t.vector_cycles += s.vector_cycles;
     t.folds += s.folds;
     t.sram_ifmap_reads += s.sram_ifmap_reads;
     t.sram_filter_reads += s.sram_filter_reads;
@@ -62,6 +65,7 @@ LayerStats total_layer_stats(const std::vector<Layer>& layers, const std::vector
     t.dram_ifmap_reads += s.dram_ifmap_reads;
     t.dram_filter_reads += s.dram_filter_reads;
     t.dram_ofmap_writes += s.dram_ofmap_writes;
+    t.dram_ofmap_reads += s.dram_ofmap_reads;
     t.energy_mac_pj += s.energy_mac_pj;
     t.energy_sram_pj += s.energy_sram_pj;
     t.energy_dram_pj += s.energy_dram_pj;
@@ -146,11 +150,12 @@ std::string layers_csv(const std::vector<Layer>& layers, const std::vector<Layer
   if (layers.size() != stats.size())
     throw std::logic_error("layers_csv: layers and stats differ in length");
   std::string out =
-      "name,spec,total_cycles,compute_cycles,stall_cycles,macs,mapped_macs,vector_ops,folds,"
+      "name,spec,total_cycles,compute_cycles,stall_cycles,macs,mapped_macs,vector_ops,"
+      "vector_cycles,folds,"
       "mapping_efficiency_pct,compute_util_pct,overall_util_pct,"
       "sram_ifmap_reads_words,sram_filter_reads_words,sram_ofmap_writes_words,"
       "sram_ofmap_reads_words,dram_ifmap_reads_words,dram_filter_reads_words,"
-      "dram_ofmap_writes_words,energy_mac_pj,energy_sram_pj,energy_dram_pj,energy_vector_pj,"
+      "dram_ofmap_writes_words,dram_ofmap_reads_words,energy_mac_pj,energy_sram_pj,energy_dram_pj,energy_vector_pj,"
       "energy_leakage_pj,energy_total_pj\n";
   for (std::size_t i = 0; i < stats.size(); ++i) {
     const LayerStats& s = stats[i];
@@ -163,6 +168,7 @@ std::string layers_csv(const std::vector<Layer>& layers, const std::vector<Layer
         std::to_string(s.macs),
         std::to_string(s.mapped_macs),
         std::to_string(s.vector_ops),
+        std::to_string(s.vector_cycles),
         std::to_string(s.folds),
         exact(s.mapping_efficiency_pct),
         exact(s.compute_util_pct),
@@ -174,6 +180,7 @@ std::string layers_csv(const std::vector<Layer>& layers, const std::vector<Layer
         std::to_string(s.dram_ifmap_reads),
         std::to_string(s.dram_filter_reads),
         std::to_string(s.dram_ofmap_writes),
+        std::to_string(s.dram_ofmap_reads),
         exact(s.energy_mac_pj),
         exact(s.energy_sram_pj),
         exact(s.energy_dram_pj),
@@ -201,15 +208,12 @@ nlohmann::json layers_json(const ArchConfig& arch, const std::vector<Layer>& lay
   out["arch_hash"] = arch_config_hash(arch);
   nlohmann::json list = nlohmann::json::array();
   for (std::size_t i = 0; i < stats.size(); ++i) {
-    nlohmann::json s = layer_stats_to_json(stats[i]);
-    s["energy_total_pj"] = stats[i].energy_total_pj();
-    list.push_back({{"name", layers[i].name}, {"spec", spec_without_name(layers[i])}, {"stats", s}});
+    list.push_back({{"name", layers[i].name},
+                    {"spec", spec_without_name(layers[i])},
+                    {"stats", layer_stats_to_json(stats[i])}});
   }
   out["layers"] = list;
-  const LayerStats total = total_layer_stats(layers, stats, arch);
-  nlohmann::json t = layer_stats_to_json(total);
-  t["energy_total_pj"] = total.energy_total_pj();
-  out["total"] = t;
+  out["total"] = layer_stats_to_json(total_layer_stats(layers, stats, arch));
   return out;
 }
 

@@ -109,19 +109,12 @@ std::map<std::string, IniSection> parse_ini(const std::string& text, const std::
 }  // namespace
 
 void apply_scalesim_defaults(ArchConfig& arch) {
-  // SCALE-Sim has no clock, vector unit or energy model. These defaults are hwnas's: a 1 GHz
-  // clock, one vector lane per array column, and per-event energies of an 8-bit datapath in a
-  // ~45 nm process (order of magnitude of Horowitz, ISSCC 2014), so that energy columns are
-  // comparable between runs, not absolute.
+  // SCALE-Sim has no clock, vector unit or energy model: hwnas's own defaults fill them (1 GHz,
+  // one vector lane per array column, default_energy_model for 1-byte words), as a JSON config
+  // that leaves them out would get.
   arch.clock_mhz = 1000;
   arch.vector_lanes = arch.array_cols;
-  arch.energy.mac_pj = 0.2;
-  arch.energy.sram_read_pj_per_word = 1.2;
-  arch.energy.sram_write_pj_per_word = 1.2;
-  arch.energy.dram_read_pj_per_word = 160;
-  arch.energy.dram_write_pj_per_word = 160;
-  arch.energy.vector_op_pj = 0.1;
-  arch.energy.leakage_pj_per_cycle = 0;
+  arch.energy = default_energy_model(arch.word_bytes);
 }
 
 ScaleSimConfig parse_scalesim_config(const std::string& text, const std::string& file) {
@@ -182,11 +175,11 @@ ScaleSimConfig parse_scalesim_config(const std::string& text, const std::string&
   ArchConfig& arch = cfg.arch;
   arch.name = cfg.run_name;
   arch.description = "from SCALE-Sim config " + std::filesystem::path(file).filename().string();
-  arch.array_rows = int_key("arrayheight", 1, 65536);
-  arch.array_cols = int_key("arraywidth", 1, 65536);
-  arch.ifmap_sram_kib = int_key("ifmapsramszkb", 1, 1 << 24);
-  arch.filter_sram_kib = int_key("filtersramszkb", 1, 1 << 24);
-  arch.ofmap_sram_kib = int_key("ofmapsramszkb", 1, 1 << 24);
+  arch.array_rows = int_key("arrayheight", 1, kMaxArrayEdge);
+  arch.array_cols = int_key("arraywidth", 1, kMaxArrayEdge);
+  arch.ifmap_sram_kib = int_key("ifmapsramszkb", 1, kMaxSramKib);
+  arch.filter_sram_kib = int_key("filtersramszkb", 1, kMaxSramKib);
+  arch.ofmap_sram_kib = int_key("ofmapsramszkb", 1, kMaxSramKib);
   arch.word_bytes = 1;  // SCALE-Sim hard-codes 1 byte per word
   {
     const IniValue& v = need(ap, "dataflow");
@@ -234,9 +227,7 @@ ScaleSimConfig parse_scalesim_config(const std::string& text, const std::string&
   if (cfg.calc_bandwidth) {
     // CALC: reads never stall; SCALE-Sim reports the bandwidth that would have been needed.
     arch.dram_bandwidth_unlimited = true;
-    arch.dram_bandwidth_words_per_cycle =
-        cfg.bandwidths_words_per_cycle.empty() ? static_cast<double>(arch.array_cols)
-                                               : cfg.bandwidths_words_per_cycle.front();
+    arch.dram_bandwidth_words_per_cycle = 0;
   } else {
     if (cfg.bandwidths_words_per_cycle.empty())
       throw InputError(file, "InterfaceBandwidth is USER but [architecture_presets] has no Bandwidth");
@@ -249,6 +240,14 @@ ScaleSimConfig parse_scalesim_config(const std::string& text, const std::string&
                              ": only the first Bandwidth value is used (as in SCALE-Sim v2)");
   }
   apply_scalesim_defaults(arch);
+  // The JSON config parser holds the remaining consistency rules (e.g. each half-SRAM must hold
+  // one array edge); run the derived config through it so both routes accept the same machines.
+  try {
+    parse_arch_config(arch_config_to_json(arch), file);
+  } catch (const InputError& e) {
+    throw InputError(file, std::string("the accelerator this config describes is invalid: ") +
+                               e.what());
+  }
   return cfg;
 }
 
