@@ -1,6 +1,7 @@
 #include "hwnas/sim/report.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <stdexcept>
 
@@ -16,14 +17,27 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
-// Full precision that reads back exactly, for machine-readable files.
+// The shortest fixed-point text that reads back as exactly `v`, for machine-readable files
+// (no exponents, so spreadsheets and awk read every cell alike).
 std::string exact(double v) {
-  char buf[64];
-  for (int p = 1; p <= 17; ++p) {
-    std::snprintf(buf, sizeof buf, "%.*g", p, v);
-    if (std::strtod(buf, nullptr) == v) break;
+  char buf[512];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return r.ec == std::errc() ? std::string(buf, r.ptr) : std::to_string(v);
+}
+
+// Fixed decimals with the integer part grouped: "1,234.6".
+std::string fixed_grouped(double v, int decimals) {
+  std::string s = fixed(v, decimals);
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) s.erase(0, 1);
+  const auto dot = s.find('.');
+  std::string int_part = s.substr(0, dot), rest = dot == std::string::npos ? "" : s.substr(dot);
+  std::string grouped;
+  for (std::size_t i = 0; i < int_part.size(); ++i) {
+    if (i > 0 && (int_part.size() - i) % 3 == 0) grouped += ',';
+    grouped += int_part[i];
   }
-  return buf;
+  return (negative ? "-" : "") + grouped + rest;
 }
 
 std::string spec_without_name(Layer l) {
@@ -116,7 +130,7 @@ std::string format_layer_table(const std::vector<LayerStats>& stats, const Layer
                                     group_thousands(s.sram_ofmap_writes),
                                     group_thousands(dram_reads(s)),
                                     group_thousands(s.dram_ofmap_writes),
-                                    fixed(s.energy_total_pj() / 1000.0, 1)};
+                                    fixed_grouped(s.energy_total_pj() / 1000.0, 1)};
   };
   for (const auto& s : stats) rows.push_back(row(s));
   rows.push_back(row(total));
