@@ -123,10 +123,13 @@ SplitPair load_fashion_mnist(const std::string& dir) {
   const char* const* names = fashion_mnist_class_names();
   const std::vector<std::string> classes(names, names + 10);
   SplitPair pair;
-  pair.train = load_idx_pair(first_existing(dir, "train-images-idx3-ubyte"),
-                             first_existing(dir, "train-labels-idx1-ubyte"), classes);
-  pair.test = load_idx_pair(first_existing(dir, "t10k-images-idx3-ubyte"),
-                            first_existing(dir, "t10k-labels-idx1-ubyte"), classes);
+  const std::pair<const char*, Dataset*> parts[2] = {{"train", &pair.train}, {"t10k", &pair.test}};
+  for (const auto& [prefix, target] : parts) {
+    // Looked up one by one so a missing file is reported in a fixed order.
+    const std::string images = first_existing(dir, std::string(prefix) + "-images-idx3-ubyte");
+    const std::string labels = first_existing(dir, std::string(prefix) + "-labels-idx1-ubyte");
+    *target = load_idx_pair(images, labels, classes);
+  }
   if (pair.train.height() != pair.test.height() || pair.train.width() != pair.test.width()) {
     throw InputError(dir, "train and t10k images differ in size");
   }

@@ -69,7 +69,7 @@ void render(const Shape& shape, int size, double looks, DataRng& rng, float* out
   const double az = 2.0 * kPi * rng.uniform();
   const double ca = std::cos(az), sa = std::sin(az);
   const double clutter = 0.7 + 0.6 * rng.uniform();
-  const double body = clutter * (shape.family == 3 ? 1.6 + 0.8 * rng.uniform() : 3.0 + 3.0 * rng.uniform());
+  const double body = clutter * (shape.family == 3 ? 1.6 + 0.8 * rng.uniform() : 4.0 + 4.0 * rng.uniform());
   const double shadow_len = (0.6 + 0.8 * rng.uniform()) * unit;  // pixels, away from the radar (+y)
   // Low-frequency clutter texture: two random plane waves, +-20 %.
   double wave[2][3];
