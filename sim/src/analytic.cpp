@@ -1,5 +1,7 @@
 #include "hwnas/sim/analytic.hpp"
 
+#include <algorithm>
+
 #include "hwnas/sim/mapping.hpp"
 
 namespace hwnas::sim {
@@ -31,6 +33,59 @@ void simulate_vector_layer(const ArchConfig& arch, const Layer& layer, LayerStat
   s.dram_ifmap_reads = p.dram_read_words;
 }
 
+// The DramTimeline recurrence of mapping.hpp, evaluated over ONE group's folds. Its increments
+// S_{f+1} - S_f = max(c, xfer(d_{f+1} + w_{f-1})) depend only on fold-local words, and every group
+// repeats the same (d, w) sequence, so the sum over G groups follows from one group's sums: each
+// position j in the group occurs G times, except that the layer's fold 0 has no increment and
+// fold 1 has no w_{-1}. A depthwise layer thus costs O(folds per group), not O(folds).
+// Also accumulates the layer's DRAM counts into s.
+std::int64_t layer_end_cycle(const ArchConfig& arch, const GemmMapping& m, const DramPlan& plan,
+                             LayerStats& s) {
+  const std::int64_t c = m.cycles_per_fold;
+  const auto xfer = [&](std::int64_t words) { return dram_transfer_cycles(arch, words); };
+  std::int64_t d0 = 0, d1 = 0;          // reads of positions 0 and 1
+  std::int64_t w_back2 = 0, w_back1 = 0;  // writes of positions j-2 and j-1
+  std::int64_t inc_sum = 0;             // sum over positions j >= 2 of max(c, xfer(d_j + w_{j-2}))
+  std::int64_t j = 0;
+  FoldDram total;
+  for (std::int64_t cf = 0; cf < m.col_folds; ++cf) {
+    for (std::int64_t rf = 0; rf < m.row_folds; ++rf, ++j) {
+      const FoldDram f = fold_dram_words(m, plan, cf, rf);
+      total.ifmap_read_words += f.ifmap_read_words;
+      total.filter_read_words += f.filter_read_words;
+      total.ofmap_read_words += f.ofmap_read_words;
+      total.ofmap_write_words += f.ofmap_write_words;
+      const std::int64_t d = f.read_words();
+      if (j == 0) {
+        d0 = d;
+      } else if (j == 1) {
+        d1 = d;
+      } else {
+        inc_sum += std::max(c, xfer(d + w_back2));
+      }
+      w_back2 = w_back1;
+      w_back1 = f.ofmap_write_words;
+    }
+  }
+  const std::int64_t groups = m.groups, per_group = j;
+  s.dram_ifmap_reads = groups * total.ifmap_read_words;
+  s.dram_filter_reads = groups * total.filter_read_words;
+  s.dram_ofmap_reads = groups * total.ofmap_read_words;
+  s.dram_ofmap_writes = groups * total.ofmap_write_words;
+
+  const std::int64_t w_last = w_back1;                               // w_{P-1}
+  const std::int64_t w_second_last = per_group >= 2 ? w_back2 : w_last;  // w_{(P-2) mod P}
+  const std::int64_t start0 = xfer(d0);
+  if (groups * per_group == 1) return start0 + c + xfer(w_last);
+  // Periodic increments of positions 0 and 1 (their w_{j-2} wraps into the previous group).
+  const std::int64_t inc0 = std::max(c, xfer(d0 + w_second_last));
+  const std::int64_t inc1 = per_group >= 2 ? std::max(c, xfer(d1 + w_last)) : inc0;
+  const std::int64_t per_group_sum = inc0 + (per_group >= 2 ? inc1 : 0) + inc_sum;
+  const std::int64_t first_inc = std::max(c, xfer(per_group >= 2 ? d1 : d0));  // w_{-1} = 0
+  const std::int64_t start_last = start0 + groups * per_group_sum - inc0 - inc1 + first_inc;
+  return std::max(start_last + c, start_last + xfer(w_second_last)) + xfer(w_last);
+}
+
 void simulate_array_layer(const ArchConfig& arch, const Layer& layer, LayerStats& s) {
   const GemmMapping m = map_gemm(arch, layer);
   s.compute_cycles = m.compute_cycles();
@@ -46,21 +101,7 @@ void simulate_array_layer(const ArchConfig& arch, const Layer& layer, LayerStats
   s.sram_ofmap_writes = sram.ofmap_writes;
 
   const DramPlan plan = plan_dram(arch, layer);
-  DramTimeline timeline(arch);
-  for (std::int64_t g = 0; g < m.groups; ++g) {
-    for (std::int64_t cf = 0; cf < m.col_folds; ++cf) {
-      for (std::int64_t rf = 0; rf < m.row_folds; ++rf) {
-        const FoldDram d = fold_dram_words(m, plan, cf, rf);
-        s.dram_ifmap_reads += d.ifmap_read_words;
-        s.dram_filter_reads += d.filter_read_words;
-        s.dram_ofmap_reads += d.ofmap_read_words;
-        s.dram_ofmap_writes += d.ofmap_write_words;
-        timeline.add_fold(d.read_words(), m.cycles_per_fold, d.ofmap_write_words);
-      }
-    }
-  }
-  // SCALE-Sim's convention: the last event happens at cycle end - 1.
-  s.total_cycles = timeline.end_cycle() - 1;
+  s.total_cycles = layer_end_cycle(arch, m, plan, s) - 1;
   s.stall_cycles = s.total_cycles - s.compute_cycles;
   s.overall_util_pct = 100.0 * static_cast<double>(s.mapped_macs) /
                        (static_cast<double>(s.total_cycles) *

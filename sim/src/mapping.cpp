@@ -133,6 +133,10 @@ DramPlan plan_dram(const ArchConfig& arch, const Layer& layer) {
 
 std::int64_t share_words(std::int64_t footprint_words, std::int64_t u0, std::int64_t u1,
                          std::int64_t units) {
+  // 64-bit products suffice for every realistic layer and are far cheaper than 128-bit division.
+  constexpr std::int64_t kSmall = std::int64_t{1} << 31;
+  if (footprint_words < kSmall && u1 < kSmall)
+    return footprint_words * u1 / units - footprint_words * u0 / units;
   const Int128 f = footprint_words;
   return static_cast<std::int64_t>(f * u1 / units - f * u0 / units);
 }
