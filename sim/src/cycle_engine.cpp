@@ -53,7 +53,6 @@ void CycleEngine::begin_layer(const Layer& layer, bool check_values, std::uint64
   map_ = map_gemm(arch_, layer);
   plan_ = plan_dram(arch_, layer);
   next_fold_ = 0;
-  loaded_fold_ = 0;
   fold_active_ = false;
   fold_t_ = 0;
   prev_fold_writes_ = 0;
@@ -169,6 +168,10 @@ void CycleEngine::begin_fold() {
   row_base_ = fold_.row_fold * map_.rows;
   col_base_ = fold_.col_fold * map_.cols;
   const FoldDram cur = fold_dram_words(map_, plan_, fold_.col_fold, fold_.row_fold);
+  if (prefetch_words_ != cur.read_words())  // the controller may only start a fully loaded fold
+    throw RuntimeFailure("cycle engine: fold " + std::to_string(f) + " of '" + layer_.name +
+                         "' started with " + std::to_string(prefetch_words_) + " of its " +
+                         std::to_string(cur.read_words()) + " words loaded");
   prev_fold_writes_ = cur_fold_writes_;
   cur_fold_writes_ = cur.ofmap_write_words;
   // The halves swap: the prefetched words become active, and the channel starts on the next
@@ -181,7 +184,6 @@ void CycleEngine::begin_fold() {
   }
   start_job(next.ifmap_read_words, next.filter_read_words, next.ofmap_read_words,
             prev_fold_writes_);
-  loaded_fold_ = f + 1;
   if (map_.dataflow == Dataflow::kOutputStationary)
     ctr_.sram_ofmap_writes += map_.rows + map_.cols;  // SCALE-Sim's per-fold counter quirk
   fold_active_ = true;

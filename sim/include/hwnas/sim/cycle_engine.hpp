@@ -95,7 +95,6 @@ class CycleEngine {
 
   // controller
   std::int64_t next_fold_ = 0;    // fold to start next
-  std::int64_t loaded_fold_ = 0;  // fold whose reads the current/last DRAM job brought in
   bool fold_active_ = false;
   std::int64_t fold_t_ = 0;       // clock within the active fold
   FoldIndex fold_{};
@@ -113,7 +112,7 @@ class CycleEngine {
     std::int64_t moved_words = 0;
     bool busy() const { return done_cycles < cycles; }
   } job_;
-  // SRAM halves: words sitting in the prefetch halves / the ofmap drain half (occupancy only).
+  // Words the channel has put into the prefetch halves for the next fold; checked when it starts.
   std::int64_t prefetch_words_ = 0;
 
   // ---- vector layer ----
