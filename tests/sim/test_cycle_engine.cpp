@@ -136,6 +136,30 @@ TEST(CycleEngineHand, OsTwoFoldsOverlap) {
   EXPECT_EQ(s.dram_ofmap_writes, 8);
 }
 
+// ws 2x2, GEMM M=2 N=2 K=4, nothing resident (4-word SRAMs), B = 2: two row folds of
+// M + 2*rows + cols - 2 = 6 clocks. Fold 0 needs 4 ifmap + 4 weights (4 clocks); fold 1's 4 + 4
+// plus fold 0's 4 spilled partial sums read back take 6 clocks; fold 0's 4 spilled sums leave
+// during fold 1 (2 clocks); fold 1's 4 final sums drain after it (2): 4 + 6 + 6 + 2 = 18 clocks.
+TEST(CycleEngineHand, WsPartialSumSpillLimitedBandwidth) {
+  ArchConfig a = make_arch(2, 2, Dataflow::kWeightStationary);
+  a.word_bytes = 256;  // 1 KiB = 4 words: half an SRAM holds 2
+  a.ifmap_sram_kib = a.filter_sram_kib = a.ofmap_sram_kib = 1;
+  a.dram_bandwidth_unlimited = false;
+  a.dram_bandwidth_words_per_cycle = 2;
+  CycleEngine e(a);
+  e.begin_layer(gemm(2, 2, 4), true, 3);
+  EXPECT_EQ(e.run_layer(), 18);
+  const LayerStats s = e.finish_layer();
+  EXPECT_EQ(s.compute_cycles, 11);
+  EXPECT_EQ(s.stall_cycles, 6);
+  EXPECT_EQ(s.dram_ifmap_reads, 8);
+  EXPECT_EQ(s.dram_filter_reads, 8);
+  EXPECT_EQ(s.dram_ofmap_reads, 4);
+  EXPECT_EQ(s.dram_ofmap_writes, 8);
+  EXPECT_EQ(s.sram_ofmap_writes, 8);
+  EXPECT_EQ(e.ofmap_values(), e.reference_ofmap());
+}
+
 // A 3x3 conv with pad 1 on a 3x3 input: the corner outputs see 4 of 9 taps, edges 6, centre 9.
 TEST(CycleEngineHand, PaddedTapsAreMappedButNotUseful) {
   const LayerStats s = run(make_arch(4, 4, Dataflow::kOutputStationary), conv(3, 3, 1, 1, 3, 1, 1),
