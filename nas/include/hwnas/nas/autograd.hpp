@@ -19,6 +19,7 @@
 // weight gradients it does not need.
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,9 +53,9 @@ class Var {
   const Tensor& grad() const { return node_->grad; }
   bool has_grad() const { return !node_->grad.empty(); }
   // The gradient buffer, allocated as zeros of the value's shape on first use. Op backward
-  // closures accumulate into it with +=.
-  Tensor& grad_mut();
-  void zero_grad();  // keeps the buffer (set to zeros) if it exists
+  // closures accumulate into it with +=. const: a Var is a handle, the node is shared state.
+  Tensor& grad_mut() const;
+  void zero_grad() const;  // keeps the buffer (set to zeros) if it exists
 
   VarNode* node() const { return node_.get(); }
   const std::shared_ptr<VarNode>& node_ptr() const { return node_; }
@@ -99,6 +100,8 @@ class Tape {
   void record(const Var& output, std::function<void()> backward);
 
   // Seeds d loss / d loss = 1 (loss must have exactly one element) and runs the tape in reverse.
+  // Intermediate (recorded) grads are reset first, so several backward() calls over one
+  // recording each add their own gradient into the leaves (parameters) only.
   void backward(const Var& loss);
   // Same with an explicit seed gradient of output's shape (vector-Jacobian product).
   void backward(const Var& output, const Tensor& seed);

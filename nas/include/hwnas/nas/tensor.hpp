@@ -12,6 +12,13 @@
 #include <string>
 #include <vector>
 
+// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_ps
+// in avx512fintrin.h) whenever Eigen's vectorised code is inlined with -march=native on an
+// AVX-512 machine (GCC bug 105593, fixed in GCC 13). The warning is a false positive and would
+// drown real ones, so it is silenced for translation units that use these tensors.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <Eigen/Core>
 
 namespace hwnas::nas {

@@ -1,0 +1,401 @@
+// Convolution: direct depthwise loops, 1x1 GEMM, im2col + GEMM, and the naive reference.
+#include <omp.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "hwnas/nas/ops.hpp"
+
+namespace hwnas::nas {
+
+namespace {
+
+struct ConvGeom {
+  int n, cin, h, w;
+  int cout, cin_g, kh, kw;
+  int groups, stride, pad, dil;
+  int hout, wout;
+  int cout_g() const { return cout / groups; }
+  bool depthwise() const { return groups == cin && cout == cin && cin_g == 1; }
+  bool pointwise() const { return kh == 1 && kw == 1 && stride == 1 && pad == 0 && groups == 1; }
+};
+
+ConvGeom conv_geom(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
+  if (x.ndim() != 4 || w.ndim() != 4) {
+    throw std::invalid_argument("conv2d: input " + shape_to_string(x.shape()) + " and weight " +
+                                shape_to_string(w.shape()) + " must be 4-D");
+  }
+  if (p.stride < 1 || p.padding < 0 || p.dilation < 1 || p.groups < 1) {
+    throw std::invalid_argument("conv2d: bad stride/padding/dilation/groups");
+  }
+  ConvGeom g{x.n(), x.c(), x.h(), x.w(), w.dim(0), w.dim(1), w.dim(2), w.dim(3),
+             p.groups, p.stride, p.padding, p.dilation, 0, 0};
+  if (g.cin % g.groups != 0 || g.cout % g.groups != 0 || g.cin / g.groups != g.cin_g) {
+    throw std::invalid_argument("conv2d: input " + shape_to_string(x.shape()) + ", weight " +
+                                shape_to_string(w.shape()) + " and groups " + std::to_string(p.groups) +
+                                " do not agree");
+  }
+  g.hout = conv_output_size(g.h, g.kh, g.stride, g.pad, g.dil);
+  g.wout = conv_output_size(g.w, g.kw, g.stride, g.pad, g.dil);
+  if (g.hout < 1 || g.wout < 1) {
+    throw std::invalid_argument("conv2d: input " + shape_to_string(x.shape()) + " too small for weight " +
+                                shape_to_string(w.shape()));
+  }
+  return g;
+}
+
+// Output columns [lo, hi) whose input column ow*s + off lies inside [0, size).
+inline void valid_range(int off, int s, int size, int out, int& lo, int& hi) {
+  // ow*s + off >= 0  ->  ow >= ceil(-off / s)
+  lo = off >= 0 ? 0 : (-off + s - 1) / s;
+  // ow*s + off <= size-1  ->  ow <= floor((size-1-off)/s)
+  const int last = size - 1 - off;
+  hi = last < 0 ? 0 : std::min(out, last / s + 1);
+  if (lo > hi) lo = hi;
+}
+
+// ---- depthwise (groups == C, one input channel per filter) ----
+
+void depthwise_plane_forward(const float* xin, const float* wk, float* yout, const ConvGeom& g) {
+  std::fill(yout, yout + static_cast<std::size_t>(g.hout) * g.wout, 0.0f);
+  for (int ki = 0; ki < g.kh; ++ki) {
+    for (int kj = 0; kj < g.kw; ++kj) {
+      const float wv = wk[ki * g.kw + kj];
+      const int coff = kj * g.dil - g.pad;
+      int lo, hi;
+      valid_range(coff, g.stride, g.w, g.wout, lo, hi);
+      for (int oh = 0; oh < g.hout; ++oh) {
+        const int ih = oh * g.stride + ki * g.dil - g.pad;
+        if (ih < 0 || ih >= g.h) continue;
+        // Row pointers stay inside the plane; the column offset goes into the index.
+        const float* xr = xin + static_cast<std::size_t>(ih) * g.w;
+        float* yr = yout + static_cast<std::size_t>(oh) * g.wout;
+        if (g.stride == 1) {
+          for (int ow = lo; ow < hi; ++ow) yr[ow] += wv * xr[ow + coff];
+        } else {
+          const int s = g.stride;
+          for (int ow = lo; ow < hi; ++ow) yr[ow] += wv * xr[ow * s + coff];
+        }
+      }
+    }
+  }
+}
+
+// Adds this plane's contribution to dx (if non-null) and returns nothing; dw accumulates.
+void depthwise_plane_backward(const float* xin, const float* wk, const float* dyp, float* dxp, float* dwk,
+                              const ConvGeom& g) {
+  for (int ki = 0; ki < g.kh; ++ki) {
+    for (int kj = 0; kj < g.kw; ++kj) {
+      const float wv = wk[ki * g.kw + kj];
+      const int coff = kj * g.dil - g.pad;
+      int lo, hi;
+      valid_range(coff, g.stride, g.w, g.wout, lo, hi);
+      float acc = 0.0f;
+      for (int oh = 0; oh < g.hout; ++oh) {
+        const int ih = oh * g.stride + ki * g.dil - g.pad;
+        if (ih < 0 || ih >= g.h) continue;
+        const std::size_t xrow = static_cast<std::size_t>(ih) * g.w;
+        const float* dyr = dyp + static_cast<std::size_t>(oh) * g.wout;
+        const float* xr = xin + xrow;
+        const int s = g.stride;
+        if (dwk) {
+          if (s == 1) {
+            for (int ow = lo; ow < hi; ++ow) acc += dyr[ow] * xr[ow + coff];
+          } else {
+            for (int ow = lo; ow < hi; ++ow) acc += dyr[ow] * xr[ow * s + coff];
+          }
+        }
+        if (dxp) {
+          float* dxr = dxp + xrow;
+          if (s == 1) {
+            for (int ow = lo; ow < hi; ++ow) dxr[ow + coff] += wv * dyr[ow];
+          } else {
+            for (int ow = lo; ow < hi; ++ow) dxr[ow * s + coff] += wv * dyr[ow];
+          }
+        }
+      }
+      if (dwk) dwk[ki * g.kw + kj] += acc;
+    }
+  }
+}
+
+void depthwise_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGeom& g) {
+  const std::size_t in_plane = static_cast<std::size_t>(g.h) * g.w;
+  const std::size_t out_plane = static_cast<std::size_t>(g.hout) * g.wout;
+  const int ksz = g.kh * g.kw;
+  const int planes = g.n * g.cin;
+#pragma omp parallel for schedule(static)
+  for (int pl = 0; pl < planes; ++pl) {
+    const int c = pl % g.cin;
+    depthwise_plane_forward(x.data() + pl * in_plane, w.data() + c * ksz, y.data() + pl * out_plane, g);
+  }
+}
+
+void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor* dw,
+                        const ConvGeom& g) {
+  const std::size_t in_plane = static_cast<std::size_t>(g.h) * g.w;
+  const std::size_t out_plane = static_cast<std::size_t>(g.hout) * g.wout;
+  const int ksz = g.kh * g.kw;
+  // Parallel over channels: each channel owns its filter's gradient, so no reduction is needed.
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < g.cin; ++c) {
+    for (int n = 0; n < g.n; ++n) {
+      const std::size_t pl = static_cast<std::size_t>(n) * g.cin + c;
+      depthwise_plane_backward(x.data() + pl * in_plane, w.data() + c * ksz, dy.data() + pl * out_plane,
+                               dx ? dx->data() + pl * in_plane : nullptr, dw ? dw->data() + c * ksz : nullptr, g);
+    }
+  }
+}
+
+// ---- im2col / col2im for one sample and one group ----
+// col is [cin_g * kh * kw, hout * wout], row (ci, ki, kj).
+
+void im2col(const float* xin, float* col, const ConvGeom& g) {
+  const std::size_t in_plane = static_cast<std::size_t>(g.h) * g.w;
+  const int P = g.hout * g.wout;
+  for (int ci = 0; ci < g.cin_g; ++ci) {
+    for (int ki = 0; ki < g.kh; ++ki) {
+      for (int kj = 0; kj < g.kw; ++kj) {
+        float* crow = col + (static_cast<std::size_t>((ci * g.kh + ki) * g.kw + kj)) * P;
+        const int coff = kj * g.dil - g.pad;
+        int lo, hi;
+        valid_range(coff, g.stride, g.w, g.wout, lo, hi);
+        for (int oh = 0; oh < g.hout; ++oh) {
+          float* cr = crow + static_cast<std::size_t>(oh) * g.wout;
+          const int ih = oh * g.stride + ki * g.dil - g.pad;
+          if (ih < 0 || ih >= g.h) {
+            std::fill(cr, cr + g.wout, 0.0f);
+            continue;
+          }
+          const float* xr = xin + ci * in_plane + static_cast<std::size_t>(ih) * g.w;
+          std::fill(cr, cr + lo, 0.0f);
+          if (g.stride == 1) {
+            for (int ow = lo; ow < hi; ++ow) cr[ow] = xr[ow + coff];
+          } else {
+            for (int ow = lo; ow < hi; ++ow) cr[ow] = xr[ow * g.stride + coff];
+          }
+          std::fill(cr + hi, cr + g.wout, 0.0f);
+        }
+      }
+    }
+  }
+}
+
+void col2im_add(const float* col, float* dxin, const ConvGeom& g) {
+  const std::size_t in_plane = static_cast<std::size_t>(g.h) * g.w;
+  const int P = g.hout * g.wout;
+  for (int ci = 0; ci < g.cin_g; ++ci) {
+    for (int ki = 0; ki < g.kh; ++ki) {
+      for (int kj = 0; kj < g.kw; ++kj) {
+        const float* crow = col + (static_cast<std::size_t>((ci * g.kh + ki) * g.kw + kj)) * P;
+        const int coff = kj * g.dil - g.pad;
+        int lo, hi;
+        valid_range(coff, g.stride, g.w, g.wout, lo, hi);
+        for (int oh = 0; oh < g.hout; ++oh) {
+          const int ih = oh * g.stride + ki * g.dil - g.pad;
+          if (ih < 0 || ih >= g.h) continue;
+          const float* cr = crow + static_cast<std::size_t>(oh) * g.wout;
+          float* dr = dxin + ci * in_plane + static_cast<std::size_t>(ih) * g.w;
+          if (g.stride == 1) {
+            for (int ow = lo; ow < hi; ++ow) dr[ow + coff] += cr[ow];
+          } else {
+            for (int ow = lo; ow < hi; ++ow) dr[ow * g.stride + coff] += cr[ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+int max_threads() { return std::max(1, omp_get_max_threads()); }
+
+// Per-thread slots in the workspace: [0, T) im2col columns, [T, 2T) dW partial sums.
+std::vector<float*> thread_buffers(Workspace& ws, std::size_t first_slot, int threads, std::size_t size) {
+  std::vector<float*> ptrs(static_cast<std::size_t>(threads));
+  for (int t = 0; t < threads; ++t) ptrs[static_cast<std::size_t>(t)] = ws.buffer(first_slot + t, size).data();
+  return ptrs;
+}
+
+void gemm_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGeom& g, Workspace& ws) {
+  const int K = g.cin_g * g.kh * g.kw;
+  const int P = g.hout * g.wout;
+  const int cog = g.cout_g();
+  const std::size_t in_sample = static_cast<std::size_t>(g.cin) * g.h * g.w;
+  const std::size_t out_sample = static_cast<std::size_t>(g.cout) * P;
+  const bool direct = g.pointwise();
+  const int T = max_threads();
+  std::vector<float*> cols = direct ? std::vector<float*>(T, nullptr)
+                                    : thread_buffers(ws, 0, T, static_cast<std::size_t>(K) * P);
+#pragma omp parallel for schedule(static) num_threads(T)
+  for (int n = 0; n < g.n; ++n) {
+    float* col = cols[static_cast<std::size_t>(omp_get_thread_num())];
+    for (int gr = 0; gr < g.groups; ++gr) {
+      const float* xg = x.data() + n * in_sample + static_cast<std::size_t>(gr) * g.cin_g * g.h * g.w;
+      const float* src = xg;
+      if (!direct) {
+        im2col(xg, col, g);
+        src = col;
+      }
+      ConstMatMap W(w.data() + static_cast<std::size_t>(gr) * cog * K, cog, K);
+      ConstMatMap X(src, K, P);
+      MatMap Y(y.data() + n * out_sample + static_cast<std::size_t>(gr) * cog * P, cog, P);
+      Y.noalias() = W * X;
+    }
+  }
+}
+
+void gemm_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor* dw, const ConvGeom& g,
+                   Workspace& ws) {
+  const int K = g.cin_g * g.kh * g.kw;
+  const int P = g.hout * g.wout;
+  const int cog = g.cout_g();
+  const std::size_t in_sample = static_cast<std::size_t>(g.cin) * g.h * g.w;
+  const std::size_t out_sample = static_cast<std::size_t>(g.cout) * P;
+  const bool direct = g.pointwise();
+  const int T = max_threads();
+  const std::size_t wsize = static_cast<std::size_t>(w.numel());
+  std::vector<float*> cols = thread_buffers(ws, 0, T, static_cast<std::size_t>(K) * P);
+  std::vector<float*> dws = dw ? thread_buffers(ws, static_cast<std::size_t>(T), T, wsize)
+                               : std::vector<float*>(T, nullptr);
+  for (float* p : dws) {
+    if (p) std::fill(p, p + wsize, 0.0f);
+  }
+#pragma omp parallel for schedule(static) num_threads(T)
+  for (int n = 0; n < g.n; ++n) {
+    const int tid = omp_get_thread_num();
+    float* col = cols[static_cast<std::size_t>(tid)];
+    for (int gr = 0; gr < g.groups; ++gr) {
+      const float* xg = x.data() + n * in_sample + static_cast<std::size_t>(gr) * g.cin_g * g.h * g.w;
+      ConstMatMap W(w.data() + static_cast<std::size_t>(gr) * cog * K, cog, K);
+      ConstMatMap DY(dy.data() + n * out_sample + static_cast<std::size_t>(gr) * cog * P, cog, P);
+      if (dw) {
+        const float* src = xg;
+        if (!direct) {
+          im2col(xg, col, g);
+          src = col;
+        }
+        MatMap DW(dws[static_cast<std::size_t>(tid)] + static_cast<std::size_t>(gr) * cog * K, cog, K);
+        DW.noalias() += DY * ConstMatMap(src, K, P).transpose();
+      }
+      if (dx) {
+        float* dxg = dx->data() + n * in_sample + static_cast<std::size_t>(gr) * g.cin_g * g.h * g.w;
+        if (direct) {
+          MatMap(dxg, K, P).noalias() += W.transpose() * DY;
+        } else {
+          MatMap C(col, K, P);
+          C.noalias() = W.transpose() * DY;
+          col2im_add(col, dxg, g);
+        }
+      }
+    }
+  }
+  if (dw) {
+    VecMap out(dw->data(), static_cast<Eigen::Index>(wsize));
+    for (float* p : dws) out += VecMap(p, static_cast<Eigen::Index>(wsize));
+  }
+}
+
+void check_grad_buffers(const Tensor& x, const Tensor& w, Tensor* dx, Tensor* dw) {
+  if (dx && dx->shape() != x.shape()) throw std::invalid_argument("conv2d backward: dx shape mismatch");
+  if (dw && dw->shape() != w.shape()) throw std::invalid_argument("conv2d backward: dw shape mismatch");
+}
+
+}  // namespace
+
+int conv_output_size(int in, int kernel, int stride, int padding, int dilation) {
+  return (in + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
+namespace kernels {
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dParams& p, Tensor& y, Workspace& ws) {
+  const ConvGeom g = conv_geom(x, w, p);
+  Shape ys{g.n, g.cout, g.hout, g.wout};
+  if (y.shape() != ys) y = Tensor(ys);
+  if (g.depthwise()) {
+    depthwise_forward(x, w, y, g);
+  } else {
+    gemm_forward(x, w, y, g, ws);
+  }
+}
+
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Conv2dParams& p, Tensor* dx,
+                     Tensor* dw, Workspace& ws) {
+  const ConvGeom g = conv_geom(x, w, p);
+  check_grad_buffers(x, w, dx, dw);
+  if (!dx && !dw) return;
+  if (g.depthwise()) {
+    depthwise_backward(x, w, dy, dx, dw, g);
+  } else {
+    gemm_backward(x, w, dy, dx, dw, g, ws);
+  }
+}
+
+}  // namespace kernels
+
+namespace reference {
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dParams& p, Tensor& y) {
+  const ConvGeom g = conv_geom(x, w, p);
+  y = Tensor({g.n, g.cout, g.hout, g.wout});
+  const int cog = g.cout_g();
+  for (int n = 0; n < g.n; ++n)
+    for (int co = 0; co < g.cout; ++co) {
+      const int gr = co / cog;
+      for (int oh = 0; oh < g.hout; ++oh)
+        for (int ow = 0; ow < g.wout; ++ow) {
+          double acc = 0.0;
+          for (int ci = 0; ci < g.cin_g; ++ci)
+            for (int ki = 0; ki < g.kh; ++ki)
+              for (int kj = 0; kj < g.kw; ++kj) {
+                const int ih = oh * g.stride - g.pad + ki * g.dil;
+                const int iw = ow * g.stride - g.pad + kj * g.dil;
+                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+                acc += static_cast<double>(x.at(n, gr * g.cin_g + ci, ih, iw)) * w.at(co, ci, ki, kj);
+              }
+          y.at(n, co, oh, ow) = static_cast<float>(acc);
+        }
+    }
+}
+
+void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Conv2dParams& p, Tensor* dx,
+                     Tensor* dw) {
+  const ConvGeom g = conv_geom(x, w, p);
+  check_grad_buffers(x, w, dx, dw);
+  const int cog = g.cout_g();
+  for (int n = 0; n < g.n; ++n)
+    for (int co = 0; co < g.cout; ++co) {
+      const int gr = co / cog;
+      for (int oh = 0; oh < g.hout; ++oh)
+        for (int ow = 0; ow < g.wout; ++ow) {
+          const float d = dy.at(n, co, oh, ow);
+          for (int ci = 0; ci < g.cin_g; ++ci)
+            for (int ki = 0; ki < g.kh; ++ki)
+              for (int kj = 0; kj < g.kw; ++kj) {
+                const int ih = oh * g.stride - g.pad + ki * g.dil;
+                const int iw = ow * g.stride - g.pad + kj * g.dil;
+                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+                if (dx) dx->at(n, gr * g.cin_g + ci, ih, iw) += d * w.at(co, ci, ki, kj);
+                if (dw) dw->at(co, ci, ki, kj) += d * x.at(n, gr * g.cin_g + ci, ih, iw);
+              }
+        }
+    }
+}
+
+}  // namespace reference
+
+Var conv2d(Tape& tape, const Var& x, const Var& weight, const Conv2dParams& p) {
+  Tensor y;
+  kernels::conv2d_forward(x.value(), weight.value(), p, y, tape.workspace());
+  Var out(std::move(y));
+  if (tape.needs_grad({&x, &weight})) {
+    tape.record(out, [&tape, x, weight, out, p]() mutable {
+      Tensor* dx = x.requires_grad() ? &x.grad_mut() : nullptr;
+      Tensor* dw = weight.requires_grad() ? &weight.grad_mut() : nullptr;
+      kernels::conv2d_backward(x.value(), weight.value(), out.grad(), p, dx, dw, tape.workspace());
+    });
+  }
+  return out;
+}
+
+}  // namespace hwnas::nas
