@@ -55,10 +55,9 @@ void check_sram_holds_edge(const JsonObjectReader& r, const char* key, std::int6
   const std::int64_t words = kib * 1024 / word_bytes;
   if (words / 2 < edge_words)
     throw InputError(r.where(key),
-                     "value " + std::to_string(kib) + " KiB is too small: it holds " +
-                         std::to_string(words) + " words of " + std::to_string(word_bytes) +
-                         " bytes, and half of it (" + std::to_string(words / 2) +
-                         " words, the active buffer) cannot hold one array edge (" +
+                     "value " + std::to_string(kib) + " KiB is too small: its active half holds " +
+                         std::to_string(words / 2) + " words of " + std::to_string(word_bytes) +
+                         " byte(s), less than one array edge (" +
                          std::to_string(edge_words) + " words)");
 }
 
