@@ -395,7 +395,7 @@ NetworkCostResult layers_cost(const sim::ArchConfig& arch, const std::vector<sim
                               const SimulationOptions& simulation) {
   Plan plan;
   std::vector<std::size_t> ids;
-  for (const auto& l : layers) ids.push_back(plan.add({HwLayer{l, 0, conventional_macs(l)}}));
+  for (const auto& l : layers) ids.push_back(plan.add({HwLayer{l, sim::layer_param_count(l), conventional_macs(l)}}));
   NetworkCostResult res;
   const auto stats = simulate_layers_deduplicated(arch, plan.sim_layers(), simulation, &res.report);
   for (std::size_t i = 0; i < layers.size(); ++i) {
