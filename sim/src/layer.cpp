@@ -163,20 +163,33 @@ std::int64_t layer_vector_ops(const Layer& layer) {
 }
 
 void validate_layer(const Layer& l) {
-  // Upper bound keeps every count (m*n*k*groups, footprints * units) inside int64.
+  // Per-dimension bound; the products are bounded by `work` below.
   constexpr std::int64_t kMaxDim = 1 << 20;
   auto dim = [&](const char* field, std::int64_t v) {
     require(v >= 1 && v <= kMaxDim, field, v, "must be in [1, " + std::to_string(kMaxDim) + "]");
+  };
+  // Every count the simulator forms (mapped MACs, footprints, SRAM counts times folds) must stay
+  // far inside int64; 1e15 MAC slots is ~10^4 times a large transformer layer.
+  constexpr double kMaxWork = 1e15;
+  auto work = [&](const char* field, std::int64_t v, double amount) {
+    require(amount <= kMaxWork, field, v,
+            "makes the layer too large to simulate (" + std::to_string(amount) +
+                " > 1e15 MAC slots or elements)");
   };
   if (l.kind == LayerKind::kGemm) {
     dim("gemm_m", l.gemm_m);
     dim("gemm_n", l.gemm_n);
     dim("gemm_k", l.gemm_k);
+    work("gemm_k", l.gemm_k,
+         static_cast<double>(l.gemm_m) * static_cast<double>(l.gemm_n) * static_cast<double>(l.gemm_k));
     return;
   }
   dim("in_h", l.in_h);
   dim("in_w", l.in_w);
   dim("in_channels", l.in_channels);
+  const double elems = static_cast<double>(l.in_h) * static_cast<double>(l.in_w) *
+                       static_cast<double>(l.in_channels);
+  work("in_channels", l.in_channels, elems);
   const bool windowed = l.kind == LayerKind::kConv2d || is_pool(l.elementwise_op);
   if (l.kind == LayerKind::kConv2d) {
     dim("out_channels", l.out_channels);
@@ -208,6 +221,13 @@ void validate_layer(const Layer& l) {
           "must be smaller than the window span " + std::to_string(span_h));
   require(l.pad_w < span_w, "pad_w", l.pad_w,
           "must be smaller than the window span " + std::to_string(span_w));
+  // Conv MAC slots, or pool window taps (one channel per output channel).
+  const bool conv = l.kind == LayerKind::kConv2d;
+  const double slots = static_cast<double>(l.out_h()) * static_cast<double>(l.out_w()) *
+                       static_cast<double>(conv ? l.out_channels : l.in_channels) *
+                       static_cast<double>(l.kernel_h) * static_cast<double>(l.kernel_w) *
+                       static_cast<double>(conv ? l.in_channels / l.groups : 1);
+  work(conv ? "out_channels" : "kernel_h", conv ? l.out_channels : l.kernel_h, slots);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -386,3 +386,45 @@ TEST(Analytic, TotalCyclesEqualFoldByFoldTimelineWalk) {
     }
   }
 }
+
+TEST(Analytic, SinglePeArrayIsSerial) {
+  // 1x1 os: one fold per output, T + 1 + 1 - 2 = K cycles each: M*N*K - 1 in total.
+  const LayerStats s = simulate_layer_analytic(arch(1, 1, Dataflow::kOutputStationary),
+                                               gemm(3, 4, 5));
+  EXPECT_EQ(s.compute_cycles, 3 * 4 * 5 - 1);
+  EXPECT_DOUBLE_EQ(s.mapping_efficiency_pct, 100.0);
+  EXPECT_DOUBLE_EQ(s.compute_util_pct, 100.0);
+  EXPECT_EQ(s.sram_ofmap_writes, 12 + 12 * 2);
+}
+
+TEST(Analytic, ArrayLargerThanLayerUsesOneFold) {
+  // GEMM 3x2x5 on 8x8 ws: Sr = K = 5, Sc = N = 2: one fold of 3 + 16 + 8 - 2 = 25 cycles.
+  const LayerStats s = simulate_layer_analytic(arch(8, 8, Dataflow::kWeightStationary),
+                                               gemm(3, 2, 5));
+  EXPECT_EQ(s.folds, 1);
+  EXPECT_EQ(s.compute_cycles, 24);
+  EXPECT_DOUBLE_EQ(s.mapping_efficiency_pct, 100.0 * 10 / 64);
+  EXPECT_NEAR(s.compute_util_pct, 100.0 * 10 / 64 * 3 / (3 + 16 + 16 - 3), 1e-12);
+}
+
+TEST(Analytic, HugeFiniteBandwidthCostsOnlyFirstFetchAndLastDrain) {
+  // With B far above any fold's traffic every transfer takes 1 cycle: the first fetch (1) and
+  // the last write-back (1) are the only cycles not hidden behind compute.
+  const Layer l = parse_layer_spec("conv2d h=14 w=14 c=16 k=32 r=3 pad=1", "t");
+  for (Dataflow df : kAll) {
+    const LayerStats s = simulate_layer_analytic(arch(8, 8, df, 1024, 1, 1e6), l);
+    EXPECT_EQ(s.stall_cycles, 2) << dataflow_name(df);
+  }
+}
+
+TEST(Analytic, VectorLayerJsonAndNoArrayWork) {
+  const LayerStats s = simulate_layer_analytic(arch(4, 4, Dataflow::kOutputStationary),
+                                               parse_layer_spec("avgpool h=8 w=8 c=3 r=2 name=p", "t"));
+  const nlohmann::json j = layer_stats_to_json(s);
+  EXPECT_EQ(j.at("layer_name"), "p");
+  EXPECT_EQ(j.at("vector_ops").get<std::int64_t>(), 4 * 4 * 3 * 4);
+  EXPECT_EQ(j.at("vector_cycles").get<std::int64_t>(), 48);  // 192 ops on 4 lanes
+  EXPECT_EQ(j.at("folds").get<std::int64_t>(), 0);
+  EXPECT_EQ(j.at("mapped_macs").get<std::int64_t>(), 0);
+  EXPECT_EQ(j.at("sram_ifmap_reads").get<std::int64_t>(), 0);
+}

@@ -243,3 +243,25 @@ TEST(ArchConfig, PresetFiguresMatchTheirSources) {
   EXPECT_EQ(ss.dataflow, Dataflow::kOutputStationary);
   EXPECT_EQ(ss.ifmap_sram_kib, 64);
 }
+
+TEST(ArchConfig, MoreEdgeValues) {
+  json d = minimal();
+  d["dram_bandwidth_words_per_cycle"] = "Unlimited";  // one spelling only
+  EXPECT_TRUE(mentions(error_of(d), {"cfg.json", "/dram_bandwidth_words_per_cycle", "Unlimited"}));
+  d = minimal();
+  d["energy"] = {{"mac_pj", nullptr}};
+  EXPECT_TRUE(mentions(error_of(d), {"cfg.json", "/energy/mac_pj", "null"}));
+  d = minimal();
+  d["word_bytes"] = 2.0;  // an integral JSON number is an integer
+  EXPECT_EQ(parse_arch_config(d, "cfg.json").word_bytes, 2);
+  d = minimal();
+  d["array_rows"] = 1;
+  d["array_cols"] = 1;
+  d["ifmap_sram_kib"] = d["filter_sram_kib"] = d["ofmap_sram_kib"] = 1;
+  d["dram_bandwidth_words_per_cycle"] = 0.001;
+  const ArchConfig c = parse_arch_config(d, "cfg.json");
+  EXPECT_EQ(c.ifmap_sram_words(), 1024);
+  EXPECT_DOUBLE_EQ(c.dram_bandwidth_words_per_cycle, 0.001);
+  d["name"] = 7;
+  EXPECT_TRUE(mentions(error_of(d), {"cfg.json", "/name", "7"}));
+}

@@ -337,3 +337,52 @@ TEST(LayerSpec, ErrorsNameWhereKeyAndValue) {
                       {"net.csv:7", "in_channels", "6"}));
   EXPECT_TRUE(has_all(msg("conv2d h=2 w=8 c=4 k=4 r=5"), {"net.csv:7", "kernel_h", "5"}));
 }
+
+TEST(LayerShape, EdgeCasesAgainstBruteForce) {
+  // Stride larger than the window skips input pixels; SCALE-Sim's ceil window may start past
+  // the input's end (h=5, r=1, stride 3: windows at 0, 3, 6), contributing no useful MACs.
+  Layer skip = conv(5, 5, 2, 3, 1, 1, 3, 0, 1, 1);
+  EXPECT_EQ(skip.out_h(), 2);
+  EXPECT_EQ(layer_macs(skip), brute_force_macs(skip));
+  skip.rounding = OutputRounding::kCeil;
+  EXPECT_EQ(skip.out_h(), 3);
+  EXPECT_EQ(layer_macs(skip), 2 * 2 * 2 * 3);  // only windows 0 and 3 per axis
+  EXPECT_EQ(layer_macs(skip), brute_force_macs(skip));
+  EXPECT_EQ(layer_mapped_macs(skip), 3 * 3 * 2 * 3);
+  // Window as large as the padded input: one output pixel.
+  const Layer whole = conv(3, 3, 2, 2, 5, 5, 1, 1, 1, 1);
+  EXPECT_EQ(whole.out_h(), 1);
+  EXPECT_EQ(layer_macs(whole), 3 * 3 * 2 * 2);
+  EXPECT_EQ(layer_macs(whole), brute_force_macs(whole));
+  // 1x1 input, 1x1 kernel.
+  const Layer unit = conv(1, 1, 1, 1, 1, 1, 1, 0, 1, 1);
+  EXPECT_EQ(layer_macs(unit), 1);
+  EXPECT_EQ(gemm_shape(unit).m, 1);
+}
+
+TEST(LayerShape, RejectsLayersTooLargeToCount) {
+  Layer g;
+  g.kind = LayerKind::kGemm;
+  g.gemm_m = g.gemm_n = g.gemm_k = 1 << 20;  // 2^60 MAC slots
+  EXPECT_THROW(validate_layer(g), std::invalid_argument);
+  g.gemm_k = 1;
+  EXPECT_NO_THROW(validate_layer(g));  // 2^40
+  EXPECT_THROW(validate_layer(conv(1 << 20, 1 << 20, 1 << 10, 1, 1, 1, 1, 0, 1, 1)),
+               std::invalid_argument);
+}
+
+TEST(LayerSpec, MoreMalformedValues) {
+  auto msg = [](const std::string& spec) {
+    return input_error_message([&] { parse_layer_spec(spec, "cli --layer"); });
+  };
+  for (const char* bad : {"+5", "0x10", "1e3", "3.0", "", "--1", "4x"}) {
+    const std::string spec = std::string("relu h=4 w=") + bad + " c=2";
+    const std::string m = msg(spec);
+    EXPECT_NE(m.find("cli --layer"), std::string::npos) << spec;
+  }
+  EXPECT_NE(msg("relu h=4 w=4 c=2 name=").find("'name'"), std::string::npos);
+  EXPECT_NE(msg("relu h=4 w=4 c=2 =3").find("=3"), std::string::npos);
+  // Extra whitespace and tabs are fine.
+  const Layer l = parse_layer_spec("  conv2d\th=8   w=8 c=4 k=4 r=3  ", "t");
+  EXPECT_EQ(l.in_w, 8);
+}
