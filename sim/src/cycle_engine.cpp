@@ -83,14 +83,37 @@ void CycleEngine::begin_layer(const Layer& layer, bool check_values, std::uint64
       off_x_[k] = static_cast<std::int32_t>(((k % row_k) / cin_per_group_) * layer.dilation_w);
       chan_[k] = static_cast<std::int32_t>(k % cin_per_group_);
     }
-    for (std::int64_t m = 0; m < m_count && all_taps_valid_; ++m)
-      for (std::int64_t k = 0; k < k_count; ++k)
-        if (!tap_valid(m, k)) {
-          all_taps_valid_ = false;
-          break;
-        }
+    // Which pixels see only in-range taps, and which taps are in range for every pixel: lets
+    // the per-clock MAC count skip the tap test for folds that lie wholly inside the ifmap.
+    const std::int64_t span_y = (layer.kernel_h - 1) * layer.dilation_h;
+    const std::int64_t span_x = (layer.kernel_w - 1) * layer.dilation_w;
+    const auto [min_y, max_y] = std::minmax_element(base_y_.begin(), base_y_.end());
+    const auto [min_x, max_x] = std::minmax_element(base_x_.begin(), base_x_.end());
+    pixel_full_.assign(m_count, 0);
+    tap_full_.assign(k_count, 0);
+    for (std::int64_t m = 0; m < m_count; ++m) {
+      pixel_full_[m] = base_y_[m] >= 0 && base_y_[m] + span_y < in_h_ && base_x_[m] >= 0 &&
+                       base_x_[m] + span_x < in_w_;
+      all_taps_valid_ = all_taps_valid_ && pixel_full_[m];
+    }
+    // os retires a pixel's MACs when its result leaves; prefix sums of in-range taps per pixel
+    // make that one subtraction per clock.
+    pixel_taps_prefix_.assign(m_count + 1, 0);
+    for (std::int64_t m = 0; m < m_count; ++m) {
+      std::int64_t ny = 0, nx = 0;
+      for (std::int64_t r = 0; r < layer.kernel_h; ++r)
+        ny += static_cast<std::uint64_t>(base_y_[m] + r * layer.dilation_h) <
+              static_cast<std::uint64_t>(in_h_);
+      for (std::int64_t q = 0; q < layer.kernel_w; ++q)
+        nx += static_cast<std::uint64_t>(base_x_[m] + q * layer.dilation_w) <
+              static_cast<std::uint64_t>(in_w_);
+      pixel_taps_prefix_[m + 1] = pixel_taps_prefix_[m] + ny * nx * cin_per_group_;
+    }
+    for (std::int64_t k = 0; k < k_count; ++k)
+      tap_full_[k] = *min_y + off_y_[k] >= 0 && *max_y + off_y_[k] < in_h_ &&
+                     *min_x + off_x_[k] >= 0 && *max_x + off_x_[k] < in_w_;
   }
-  row_valid_.assign(map_.rows, 0);
+  row_valid_.assign(map_.rows + 1, 0);
 
   if (values_) {
     fill_operands(seed);
@@ -167,6 +190,19 @@ void CycleEngine::begin_fold() {
   cols_used_ = map_.cols_used(fold_.col_fold);
   row_base_ = fold_.row_fold * map_.rows;
   col_base_ = fold_.col_fold * map_.cols;
+  fold_taps_valid_ = all_taps_valid_;
+  if (!fold_taps_valid_) {
+    const auto all_set = [](const std::vector<std::uint8_t>& v, std::int64_t b, std::int64_t n) {
+      return std::all_of(v.begin() + b, v.begin() + b + n, [](std::uint8_t x) { return x != 0; });
+    };
+    // os rows are pixels; ws/is rows are taps (is cols are pixels).
+    if (map_.dataflow == Dataflow::kOutputStationary)
+      fold_taps_valid_ = all_set(pixel_full_, row_base_, rows_used_);
+    else
+      fold_taps_valid_ = all_set(tap_full_, row_base_, rows_used_) ||
+                         (map_.dataflow == Dataflow::kInputStationary &&
+                          all_set(pixel_full_, col_base_, cols_used_));
+  }
   const FoldDram cur = fold_dram_words(map_, plan_, fold_.col_fold, fold_.row_fold);
   if (prefetch_words_ != cur.read_words())  // the controller may only start a fully loaded fold
     throw RuntimeFailure("cycle engine: fold " + std::to_string(f) + " of '" + layer_.name +
@@ -263,20 +299,22 @@ void CycleEngine::step_array_counts(std::int64_t t) {
   const std::int64_t T = map_.t, rows = map_.rows, ru = rows_used_, cu = cols_used_;
   if (map_.dataflow == Dataflow::kOutputStationary) {
     const std::int64_t lo = std::max<std::int64_t>(0, t - T + 1);
-    const std::int64_t n_a = range_count(lo, std::min(ru - 1, t));
-    ctr_.sram_ifmap_reads += n_a;
-    ctr_.mapped_macs += n_a * cu;
-    if (all_taps_valid_) {
-      ctr_.macs += n_a * cu;
-    } else {
-      for (std::int64_t i = lo, hi = std::min(ru - 1, t); i <= hi; ++i)
-        if (tap_valid(row_base_ + i, t - i)) ctr_.macs += cu;
-    }
+    ctr_.sram_ifmap_reads += range_count(lo, std::min(ru - 1, t));
     ctr_.sram_filter_reads += range_count(lo, std::min(cu - 1, t));
-    const std::int64_t outs =
-        range_count(std::max<std::int64_t>(0, t - T - ru + 2), std::min(cu - 1, t - T + 1));
-    ctr_.sram_ofmap_writes += outs;
-    schedule_outputs_ += outs;
+    // PE(i, j) drives its result at t = T - 1 + i + j and retires its T MAC slots with it.
+    const std::int64_t j_lo = std::max<std::int64_t>(0, t - T - ru + 2);
+    const std::int64_t j_hi = std::min(cu - 1, t - T + 1);
+    const std::int64_t outs = range_count(j_lo, j_hi);
+    if (outs > 0) {
+      ctr_.sram_ofmap_writes += outs;
+      schedule_outputs_ += outs;
+      ctr_.mapped_macs += outs * T;
+      const std::int64_t i_first = t - T + 1 - j_hi, i_last = t - T + 1 - j_lo;
+      ctr_.macs += layer_.kind == LayerKind::kGemm
+                       ? outs * T
+                       : pixel_taps_prefix_[row_base_ + i_last + 1] -
+                             pixel_taps_prefix_[row_base_ + i_first];
+    }
     return;
   }
 
@@ -289,11 +327,15 @@ void CycleEngine::step_array_counts(std::int64_t t) {
       } else {
         ctr_.sram_ifmap_reads += cu;
         std::int64_t valid = cu;
-        if (!all_taps_valid_) {
+        if (!fold_taps_valid_) {
           valid = 0;
           for (std::int64_t j = 0; j < cu; ++j) valid += tap_valid(col_base_ + j, row_base_ + rr);
         }
-        row_valid_[rr] = valid;
+        row_valid_[rr + 1] = valid;
+        // Once the tile is in (rr == 0), turn the per-row counts into prefix sums so a clock's
+        // MACs are one subtraction: row_valid_[i] = in-range taps of tile rows 0 .. i-1.
+        if (rr == 0)
+          for (std::int64_t i = 1; i <= ru; ++i) row_valid_[i] += row_valid_[i - 1];
       }
     }
   }
@@ -304,7 +346,7 @@ void CycleEngine::step_array_counts(std::int64_t t) {
     ctr_.mapped_macs += n * cu;
     if (ws) {
       ctr_.sram_ifmap_reads += n;
-      if (all_taps_valid_) {
+      if (fold_taps_valid_) {
         ctr_.macs += n * cu;
       } else {
         for (std::int64_t i = lo; i <= hi; ++i)
@@ -312,7 +354,7 @@ void CycleEngine::step_array_counts(std::int64_t t) {
       }
     } else {
       ctr_.sram_filter_reads += n;
-      for (std::int64_t i = lo; i <= hi; ++i) ctr_.macs += row_valid_[i];
+      if (n > 0) ctr_.macs += row_valid_[hi + 1] - row_valid_[lo];
     }
   }
   const std::int64_t te = t - 2 * rows + 1;
