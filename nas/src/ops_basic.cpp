@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "hwnas/nas/ops.hpp"
+#include "ops_parallel.hpp"
 
 namespace hwnas::nas {
 
@@ -60,7 +61,8 @@ Var max_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
   auto argmax = std::make_shared<std::vector<int>>(need ? static_cast<std::size_t>(y.numel()) : 0);
   const int planes = N * C;
   const std::size_t ip = static_cast<std::size_t>(H) * W, op = static_cast<std::size_t>(Ho) * Wo;
-#pragma omp parallel for schedule(static)
+  const bool par = detail::worth_parallel(y.numel() * kernel * kernel);
+#pragma omp parallel for schedule(static) if (par)
   for (int pl = 0; pl < planes; ++pl) {
     const float* xin = xv.data() + pl * ip;
     float* yo = y.data() + pl * op;
@@ -86,11 +88,11 @@ Var max_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
   }
   Var out(std::move(y));
   if (need) {
-    tape.record(out, [x, out, argmax, planes, ip, op]() mutable {
+    tape.record(out, [x, out, argmax, planes, ip, op, par]() mutable {
       const float* dy = out.grad().data();
       float* dx = x.grad_mut().data();
       const int* am = argmax->data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
       for (int pl = 0; pl < planes; ++pl) {
         for (std::size_t o = 0; o < op; ++o) dx[pl * ip + am[pl * op + o]] += dy[pl * op + o];
       }
@@ -109,7 +111,8 @@ Var avg_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
   Tensor y({N, C, Ho, Wo});
   const int planes = N * C;
   const std::size_t ip = static_cast<std::size_t>(H) * W, op = static_cast<std::size_t>(Ho) * Wo;
-#pragma omp parallel for schedule(static)
+  const bool par = detail::worth_parallel(y.numel() * kernel * kernel);
+#pragma omp parallel for schedule(static) if (par)
   for (int pl = 0; pl < planes; ++pl) {
     const float* xin = xv.data() + pl * ip;
     float* yo = y.data() + pl * op;
@@ -126,10 +129,10 @@ Var avg_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
   }
   Var out(std::move(y));
   if (tape.needs_grad({&x})) {
-    tape.record(out, [x, out, kernel, stride, padding, planes, H, W, Ho, Wo, ip, op]() mutable {
+    tape.record(out, [x, out, kernel, stride, padding, planes, H, W, Ho, Wo, ip, op, par]() mutable {
       const float* dy = out.grad().data();
       float* dx = x.grad_mut().data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
       for (int pl = 0; pl < planes; ++pl) {
         float* dxi = dx + pl * ip;
         const float* dyo = dy + pl * op;

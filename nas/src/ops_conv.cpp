@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "hwnas/nas/ops.hpp"
+#include "ops_parallel.hpp"
 
 namespace hwnas::nas {
 
@@ -124,7 +125,8 @@ void depthwise_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGe
   const std::size_t out_plane = static_cast<std::size_t>(g.hout) * g.wout;
   const int ksz = g.kh * g.kw;
   const int planes = g.n * g.cin;
-#pragma omp parallel for schedule(static)
+  const bool par = detail::worth_parallel(static_cast<std::int64_t>(planes) * out_plane * ksz);
+#pragma omp parallel for schedule(static) if (par)
   for (int pl = 0; pl < planes; ++pl) {
     const int c = pl % g.cin;
     depthwise_plane_forward(x.data() + pl * in_plane, w.data() + c * ksz, y.data() + pl * out_plane, g);
@@ -137,7 +139,8 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
   const std::size_t out_plane = static_cast<std::size_t>(g.hout) * g.wout;
   const int ksz = g.kh * g.kw;
   // Parallel over channels: each channel owns its filter's gradient, so no reduction is needed.
-#pragma omp parallel for schedule(static)
+  const bool par = detail::worth_parallel(static_cast<std::int64_t>(g.n) * g.cin * out_plane * ksz);
+#pragma omp parallel for schedule(static) if (par)
   for (int c = 0; c < g.cin; ++c) {
     for (int n = 0; n < g.n; ++n) {
       const std::size_t pl = static_cast<std::size_t>(n) * g.cin + c;
@@ -226,7 +229,8 @@ void gemm_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGeom& g
   const int T = max_threads();
   std::vector<float*> cols = direct ? std::vector<float*>(T, nullptr)
                                     : thread_buffers(ws, 0, T, static_cast<std::size_t>(K) * P);
-#pragma omp parallel for schedule(static) num_threads(T)
+  const bool par = detail::worth_parallel(static_cast<std::int64_t>(g.n) * g.cout * P * K);
+#pragma omp parallel for schedule(static) num_threads(T) if (par)
   for (int n = 0; n < g.n; ++n) {
     float* col = cols[static_cast<std::size_t>(omp_get_thread_num())];
     for (int gr = 0; gr < g.groups; ++gr) {
@@ -260,7 +264,8 @@ void gemm_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* d
   for (float* p : dws) {
     if (p) std::fill(p, p + wsize, 0.0f);
   }
-#pragma omp parallel for schedule(static) num_threads(T)
+  const bool par = detail::worth_parallel(static_cast<std::int64_t>(g.n) * g.cout * P * K);
+#pragma omp parallel for schedule(static) num_threads(T) if (par)
   for (int n = 0; n < g.n; ++n) {
     const int tid = omp_get_thread_num();
     float* col = cols[static_cast<std::size_t>(tid)];

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "hwnas/nas/ops.hpp"
+#include "ops_parallel.hpp"
 
 namespace hwnas::nas {
 
@@ -64,7 +65,8 @@ Var batch_norm(Tape& tape, const Var& x, BatchNormState& bn, bool training) {
   const float* xd = xv.data();
   float* yd = y.data();
   const std::int64_t cstride = static_cast<std::int64_t>(g.c) * g.plane;
-#pragma omp parallel for schedule(static)
+  const bool par = detail::worth_parallel(xv.numel());
+#pragma omp parallel for schedule(static) if (par)
   for (int c = 0; c < g.c; ++c) {
     float mu, var;
     if (training) {
@@ -116,7 +118,7 @@ Var batch_norm(Tape& tape, const Var& x, BatchNormState& bn, bool training) {
   for (const Var* v : ins) need = need || v->requires_grad();
   if (tape.grad_enabled() && need) {
     Var gamma_v = bn.gamma, beta_v = bn.beta;
-    tape.record(out, [x, gamma_v, beta_v, out, mean, invstd, training, g, m]() mutable {
+    tape.record(out, [x, gamma_v, beta_v, out, mean, invstd, training, g, m, par]() mutable {
       const float* xd = x.value().data();
       const float* dyd = out.grad().data();
       const bool affine = gamma_v.defined();
@@ -125,7 +127,7 @@ Var batch_norm(Tape& tape, const Var& x, BatchNormState& bn, bool training) {
       float* dgam = affine && gamma_v.requires_grad() ? gamma_v.grad_mut().data() : nullptr;
       float* dbet = affine && beta_v.requires_grad() ? beta_v.grad_mut().data() : nullptr;
       const std::int64_t cstride = static_cast<std::int64_t>(g.c) * g.plane;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (par)
       for (int c = 0; c < g.c; ++c) {
         const float mu = (*mean)[static_cast<std::size_t>(c)];
         const float is = (*invstd)[static_cast<std::size_t>(c)];
