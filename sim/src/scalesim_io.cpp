@@ -312,20 +312,37 @@ Topology parse_scalesim_topology(const std::string& text, const std::string& fil
     }
     if (line.empty()) continue;
     std::vector<std::string> cells = split_csv_line(line);
-    if (!cells.empty() && cells.back().empty()) {
+    // SCALE-Sim drops the last field of every row (it expects a trailing comma). An empty or
+    // non-numeric last field (a trailing comma, or a note such as "#dw") is dropped here too; a
+    // numeric one is kept, since dropping it would lose the stride.
+    if (!cells.empty() && (cells.back().empty() ||
+                           cells.back().find_first_not_of("0123456789") != std::string::npos)) {
       cells.pop_back();
     } else {
       topo.warnings.push_back(where + ": no trailing comma; SCALE-Sim drops the last field of "
                                       "such a row (hwnas reads it)");
     }
+    bool all_empty = true;
+    for (const auto& c : cells) all_empty = all_empty && c.empty();
+    if (all_empty) {
+      topo.warnings.push_back(where + ": empty row skipped");
+      continue;
+    }
     const std::size_t min_fields = gemm ? 4 : 8, max_fields = gemm ? 4 : 9;
-    if (cells.size() < min_fields || cells.size() > max_fields)
+    if (cells.size() < min_fields)
       throw InputError(where, "row '" + line + "' has " + std::to_string(cells.size()) +
                                   " fields; expected " +
                                   (gemm ? std::string("4 (name, M, N, K,)")
                                         : std::string("8 or 9 (name, ifmap h, ifmap w, filter h, "
                                                       "filter w, channels, filters, stride[, "
                                                       "stride w],)")));
+    if (cells.size() > max_fields) {
+      // SCALE-Sim never reads past the 9th (conv) or 4th (gemm) field; neither does hwnas.
+      topo.warnings.push_back(where + ": " + std::to_string(cells.size() - max_fields) +
+                              " field(s) after the " + (gemm ? "4th" : "9th") + " ignored");
+      cells.resize(max_fields);
+      if (!gemm && cells[8].empty()) cells.pop_back();  // "..., stride,,, extra" keeps 8 fields
+    }
     const std::string name = cells[0];
     if (name.empty()) throw InputError(where, "layer name is empty");
     std::vector<std::int64_t> v;

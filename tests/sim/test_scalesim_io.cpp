@@ -246,6 +246,62 @@ TEST(ScaleSimTopology, MissingTrailingCommaAndDataFirstLineAreFlagged) {
   EXPECT_TRUE(contains(t.warnings[1], "w.csv:2"));
 }
 
+TEST(ScaleSimTopology, QuirksOfScaleSimsOwnConvNetsFiles) {
+  // As found in SCALE-Sim's conv_nets/*.csv: extra columns after the stride, a row of empty
+  // fields, a "#dw" note after the trailing comma, a tab-indented row.
+  const Topology t = parse_scalesim_topology(
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+      "Strides,,,Eh,Ew,e2\n"
+      ",,,,,,,,,,,,\n"
+      "Conv1,224,224,7,7,3,64,2,,,110,110,12100\n"
+      "Conv2_dw, 112, 112, 3, 3, 1, 1, 1,#dw\n"
+      "\tConv3,14,14,1,1,512,512,1,\n",
+      "zoo.csv", ScaleSimTopologyFormat::kConv);
+  ASSERT_EQ(t.layers.size(), 3u);
+  EXPECT_EQ(t.layers[0].name, "Conv1");
+  EXPECT_EQ(t.layers[0].stride_w, 2);
+  EXPECT_EQ(t.layers[0].out_w(), 110);
+  EXPECT_EQ(t.layers[1].name, "Conv2_dw");
+  EXPECT_EQ(t.layers[1].in_channels, 1);
+  EXPECT_EQ(t.layers[2].name, "Conv3");
+  EXPECT_EQ(t.layers[2].out_channels, 512);
+  bool empty_row_noted = false, extra_noted = false;
+  for (const auto& w : t.warnings) {
+    empty_row_noted = empty_row_noted || contains(w, "zoo.csv:2");
+    extra_noted = extra_noted || (contains(w, "zoo.csv:3") && contains(w, "ignored"));
+  }
+  EXPECT_TRUE(empty_row_noted);
+  EXPECT_TRUE(extra_noted);
+}
+
+TEST(ScaleSimTopology, ShippedExamplesParse) {
+  const fs::path root = HWNAS_SOURCE_DIR;
+  const Topology rn = load_scalesim_topology((root / "topologies" / "resnet18.csv").string(),
+                                             ScaleSimTopologyFormat::kConv);
+  EXPECT_TRUE(rn.warnings.empty());
+  ASSERT_EQ(rn.layers.size(), 21u);  // 20 convs + FC
+  // The ifmap sizes are the rows the padded convolution touches, so SCALE-Sim's ceil rounding
+  // gives ResNet-18's real output sizes: 112, 56, 28, 14, 7.
+  EXPECT_EQ(rn.layers[0].out_h(), 112);
+  EXPECT_EQ(rn.layers[1].out_h(), 56);
+  EXPECT_EQ(rn.layers[5].out_h(), 28);
+  EXPECT_EQ(rn.layers[7].out_h(), 28);
+  EXPECT_EQ(rn.layers[10].out_h(), 14);
+  EXPECT_EQ(rn.layers[12].out_h(), 14);
+  EXPECT_EQ(rn.layers[15].out_h(), 7);
+  EXPECT_EQ(rn.layers[17].out_h(), 7);
+  std::int64_t macs = 0;
+  for (const Layer& l : rn.layers) macs += layer_macs(l);
+  EXPECT_EQ(macs, 1814073344);  // ResNet-18's published ~1.8 GMACs, conv + FC, counted exactly
+  const Topology mb = load_scalesim_topology(
+      (root / "topologies" / "mobilenet_v1_head.csv").string(), ScaleSimTopologyFormat::kConv);
+  EXPECT_EQ(mb.layers.size(), 3u + 32u + 64u);
+  EXPECT_EQ(mb.layers[1].name, "Conv2_DPChannel_0");
+  EXPECT_EQ(mb.layers[1].out_h(), 112);
+  EXPECT_EQ(mb.layers[34].name, "Conv4_DPChannel_0");
+  EXPECT_EQ(mb.layers[34].out_h(), 56);
+}
+
 TEST(ScaleSimTopology, ErrorsNameFileLineAndValue) {
   const auto conv = ScaleSimTopologyFormat::kConv;
   std::string m = input_error([&] {
