@@ -162,6 +162,7 @@ CostTableResult build_cost_table(const CostTableRequest& req) {
 
   for (const auto& op : req.ops) result.summary.push_back({op.name, {}, 0});
   nlohmann::json cells_json = nlohmann::json::array();
+  nlohmann::json fixed_parts = nlohmann::json::array();  // provenance: each cell's fixed, split
   Cost network_max;
   const Cost stem_cost = plan.cost(stem, stats, arch);
   const Cost classifier_cost = plan.cost(classifier, stats, arch);
@@ -213,14 +214,11 @@ CostTableResult build_cost_table(const CostTableRequest& req) {
                           {"channels", cell.channels},
                           {"in_height", cell.in_height},
                           {"in_width", cell.in_width},
-                          {"out_height", cell.out_height},
-                          {"out_width", cell.out_width},
                           {"edges", edges},
-                          {"fixed", cost_to_json(fixed, arch)},
-                          {"fixed_parts",
-                           {{"preprocess0", cost_to_json(pre0, arch)},
-                            {"preprocess1", cost_to_json(pre1, arch)},
-                            {"node_adds", cost_to_json(adds, arch)}}}});
+                          {"fixed", cost_to_json(fixed, arch)}});
+    fixed_parts.push_back({{"preprocess0", cost_to_json(pre0, arch)},
+                           {"preprocess1", cost_to_json(pre1, arch)},
+                           {"node_adds", cost_to_json(adds, arch)}});
   }
 
   nlohmann::json ops = nlohmann::json::array(), defs = nlohmann::json::array();
@@ -232,31 +230,38 @@ CostTableResult build_cost_table(const CostTableRequest& req) {
   for (const auto& m : metric_names())
     if (m != "utilization_pct") max_json[m] = metric_value(network_max, m, arch);
 
+  // Only the documented keys at the levels the search reads (its reader rejects unknown keys);
+  // everything else is provenance inside "generator".
   nlohmann::json& t = result.table;
   t["schema"] = "hwnas-cost-table";
   t["schema_version"] = kCostTableSchemaVersion;
-  t["generator"] = {{"tool", "hwnas"},
-                    {"version", HWNAS_VERSION},
-                    {"fidelity", fidelity_name(req.simulation.fidelity)},
-                    {"simulator_version", req.simulation.simulator_version.empty()
-                                              ? default_simulator_version()
-                                              : req.simulation.simulator_version}};
+  t["generator"] = {
+      {"tool", "hwnas"},
+      {"version", HWNAS_VERSION},
+      {"fidelity", fidelity_name(req.simulation.fidelity)},
+      {"simulator_version", req.simulation.simulator_version.empty() ? default_simulator_version()
+                                                                     : req.simulation.simulator_version},
+      {"op_variant",
+       {{"search_only_primitives", req.variant.include_search_only},
+        {"affine_bn", req.variant.affine_bn},
+        {"fuse_elementwise", req.variant.fuse_elementwise}}},
+      {"macs", "conventional: every kernel tap of every output pixel, padding included"},
+      {"cell_fixed_parts", fixed_parts},
+      {"network_max", max_json},
+      {"simulation",
+       {{"layers", result.report.layers},
+        {"distinct_layers", result.report.distinct},
+        {"cache_hits", result.report.cache_hits},
+        {"simulated", result.report.simulated}}}};
   t["arch"] = sim::arch_config_to_json(arch);
   t["arch_hash"] = sim::arch_config_hash(arch);
   t["geometry"] = geometry_to_json(g);
   t["ops"] = ops;
   t["op_definitions"] = defs;
-  t["op_variant"] = {{"search_only_primitives", req.variant.include_search_only},
-                     {"affine_bn", req.variant.affine_bn},
-                     {"fuse_elementwise", req.variant.fuse_elementwise}};
   t["metrics"] = metric_names();
-  t["normalization"] = {{"method", normalization_name(req.normalization)}, {"network_max", max_json}};
+  t["normalization"] = {{"method", normalization_name(req.normalization)}};
   t["cells"] = cells_json;
   t["fixed"] = {{"stem", cost_to_json(stem_cost, arch)}, {"classifier", cost_to_json(classifier_cost, arch)}};
-  t["simulation"] = {{"layers", result.report.layers},
-                     {"distinct_layers", result.report.distinct},
-                     {"cache_hits", result.report.cache_hits},
-                     {"simulated", result.report.simulated}};
   return result;
 }
 
