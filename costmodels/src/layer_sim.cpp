@@ -448,6 +448,7 @@ std::vector<sim::LayerStats> simulate_layers_deduplicated(const sim::ArchConfig&
       if (got.size() != batch.size())
         throw RuntimeFailure("simulator returned " + std::to_string(got.size()) + " results for " +
                              std::to_string(batch.size()) + " layers");
+      progress.update(static_cast<std::int64_t>(batch.size()));
     }
     progress.finish();
     for (std::size_t t = 0; t < todo.size(); ++t) {
