@@ -1,4 +1,5 @@
 # Writes OUT: a C++ file defining embedded_presets() from the JSON files in FILES.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME_WE)
