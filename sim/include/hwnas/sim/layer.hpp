@@ -37,6 +37,8 @@ struct Layer {
   // kElementwise: op over an in_h x in_w x in_channels tensor (pools also use kernel/stride/pad)
   ElementwiseOp elementwise_op = ElementwiseOp::kRelu;
 
+  // Output size: the conv/pool window formula (floor or ceil), in_h x in_w for relu/bn/add,
+  // 1 x 1 for gap, and gemm_m x 1 for a GEMM.
   std::int64_t out_h() const;
   std::int64_t out_w() const;
 };
@@ -56,20 +58,34 @@ GemmShape gemm_shape(const Layer& layer);  // kConv2d or kGemm only
 std::int64_t layer_macs(const Layer& layer);
 // Array MAC slots the mapping occupies (m*n*k*groups), SCALE-Sim's "num_compute".
 std::int64_t layer_mapped_macs(const Layer& layer);
-// Parameters (weights) the layer holds; BN holds 2 per channel (affine), others 0.
+// Parameters (weights, no bias) the layer holds: conv k*(c/groups)*r*s, GEMM k*n; BN holds 2
+// per channel (affine), other element-wise layers 0.
 std::int64_t layer_param_count(const Layer& layer);
-// Element-wise operations a vector-unit layer performs.
+// Element-wise operations a vector-unit layer performs: output elements x window taps for pools,
+// h*w*c for gap, add and relu, 2*h*w*c for bn; 0 for array layers.
 std::int64_t layer_vector_ops(const Layer& layer);
 
 // Throws std::invalid_argument with a message naming the field when shapes are impossible
 // (non-positive sizes, channels not divisible by groups, window larger than padded input, ...).
 void validate_layer(const Layer& layer);
 
-// The text syntax of `hwnas sim --layer`, e.g.
+// The text syntax of `hwnas sim --layer` (and of topology files): a kind, then key=value pairs
+// in any order, separated by spaces or tabs. Values are decimal integers.
+//   conv2d  h w c k r [s=r] [stride=1] [pad=0] [dilation=1] [groups=1]
+//   dwconv  h w c r [s=r] [stride=1] [pad=0] [dilation=1]      depthwise: groups = k = c
+//   gemm    m n k                                              (M x K) * (K x N)
+//   maxpool|avgpool  h w c r [s=r] [stride=r] [pad=0]          pools default to stride = window
+//   relu|bn|add|gap  h w c
+// Every kind takes an optional name=<word>. Windowed kinds also take stride_h/stride_w,
+// pad_h/pad_w (and convs dilation_h/dilation_w) instead of the square key, and
+// rounding=floor|ceil (ceil = SCALE-Sim's output size). Examples:
 //   "conv2d h=32 w=32 c=16 k=16 r=3 s=3 stride=1 pad=1 dilation=1 groups=1"
 //   "gemm m=64 n=128 k=256"   "maxpool h=32 w=32 c=16 r=3 stride=1 pad=1"   "relu h=32 w=32 c=16"
-// Throws hwnas::InputError naming the key and value.
+// Unknown or repeated keys, missing required keys, non-integer or out-of-range values and
+// impossible shapes throw hwnas::InputError naming `where`, the key and the value.
 Layer parse_layer_spec(const std::string& spec, const std::string& where);
-std::string layer_spec_string(const Layer& layer);  // inverse of parse_layer_spec
+// Inverse of parse_layer_spec: always the conv2d form for convs (groups explicit), name= last
+// when the layer has a name.
+std::string layer_spec_string(const Layer& layer);
 
 }  // namespace hwnas::sim

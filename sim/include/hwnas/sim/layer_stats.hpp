@@ -9,7 +9,9 @@ namespace hwnas::sim {
 
 struct LayerStats {
   std::string layer_name;
-  std::int64_t total_cycles = 0;    // compute + stall (+ vector-unit cycles for element-wise work)
+  // Array layers: total = compute + stall. Element-wise layers: compute = 0 and
+  // total = vector_cycles + stall (stall = waiting for an input streamed from DRAM).
+  std::int64_t total_cycles = 0;
   std::int64_t compute_cycles = 0;  // SCALE-Sim's demand rows - 1 summed over groups
   std::int64_t stall_cycles = 0;    // cycles the array waited for DRAM
   std::int64_t macs = 0;            // useful MACs
