@@ -428,3 +428,22 @@ TEST(Analytic, VectorLayerJsonAndNoArrayWork) {
   EXPECT_EQ(j.at("mapped_macs").get<std::int64_t>(), 0);
   EXPECT_EQ(j.at("sram_ifmap_reads").get<std::int64_t>(), 0);
 }
+
+TEST(Analytic, WsPartialSumSpillTimingHandWorked) {
+  // GEMM M=40, N=2, K=4 on 2x2 ws; 1 KiB of 8-byte words (128, resident up to 64):
+  // Fi = 160 and Fo = 80 stream, the 8-word filter is tiled. Two row folds (K rows [0,2), [2,4)),
+  // one col fold, 40 + 4 + 2 - 2 = 44 cycles each.
+  // fold 0: ifmap 160*2/4 = 80, filter tile 4, writes its 40x2 partial sums (80).
+  // fold 1: ifmap 80, filter 4, reads back 80 partial sums, writes 80 final outputs.
+  // B = 2: S0 = ceil(84/2) = 42; S1 = 42 + max(44, ceil(164/2) = 82) = 124; E = 168;
+  // w0 drains 124..164; w1 drains 168..208. Total = 207, compute = 87.
+  const LayerStats s = simulate_layer_analytic(arch(2, 2, Dataflow::kWeightStationary, 1, 8, 2.0),
+                                               gemm(40, 2, 4));
+  EXPECT_EQ(s.dram_ifmap_reads, 160);
+  EXPECT_EQ(s.dram_filter_reads, 8);
+  EXPECT_EQ(s.dram_ofmap_reads, 80);
+  EXPECT_EQ(s.dram_ofmap_writes, 160);
+  EXPECT_EQ(s.compute_cycles, 87);
+  EXPECT_EQ(s.total_cycles, 207);
+  EXPECT_EQ(s.stall_cycles, 120);
+}
