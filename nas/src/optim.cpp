@@ -44,8 +44,8 @@ void Sgd::zero_grad() { zero_grads(params_); }
 
 Adam::Adam(std::vector<Var> params, AdamOptions options)
     : params_(std::move(params)), options_(options), m_(params_.size()), v_(params_.size()), t_(params_.size(), 0) {
-  if (options_.lr < 0.0f || options_.eps < 0.0f || options_.weight_decay < 0.0f || options_.beta1 < 0.0f ||
-      options_.beta1 >= 1.0f || options_.beta2 < 0.0f || options_.beta2 >= 1.0f) {
+  if (options_.lr < 0.0f || options_.eps < 0.0f || options_.weight_decay < 0.0f || options_.beta1 < 0.0 ||
+      options_.beta1 >= 1.0 || options_.beta2 < 0.0 || options_.beta2 >= 1.0) {
     throw std::invalid_argument("Adam: bad lr, betas, eps or weight_decay");
   }
 }
@@ -62,10 +62,12 @@ void Adam::step() {
       v_[i] = Tensor(p.shape());
     }
     const std::int64_t t = ++t_[i];
-    m_[i].vec() = o.beta1 * m_[i].vec() + (1.0f - o.beta1) * g;
-    v_[i].vec() = o.beta2 * v_[i].vec() + (1.0f - o.beta2) * g.cwiseProduct(g);
-    const double bc1 = 1.0 - std::pow(static_cast<double>(o.beta1), static_cast<double>(t));
-    const double bc2 = 1.0 - std::pow(static_cast<double>(o.beta2), static_cast<double>(t));
+    const auto b1 = static_cast<float>(o.beta1), c1 = static_cast<float>(1.0 - o.beta1);
+    const auto b2 = static_cast<float>(o.beta2), c2 = static_cast<float>(1.0 - o.beta2);
+    m_[i].vec() = b1 * m_[i].vec() + c1 * g;
+    v_[i].vec() = b2 * v_[i].vec() + c2 * g.cwiseProduct(g);
+    const double bc1 = 1.0 - std::pow(o.beta1, static_cast<double>(t));
+    const double bc2 = 1.0 - std::pow(o.beta2, static_cast<double>(t));
     const float step_size = static_cast<float>(o.lr / bc1);
     const float sqrt_bc2 = static_cast<float>(std::sqrt(bc2));
     float* pv = p.value().data();

@@ -42,8 +42,9 @@ class Sgd {
 
 struct AdamOptions {
   float lr = 3e-4f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
+  // Betas are double, like PyTorch's Python floats: 1 - 0.999f in float loses 1e-5 relative.
+  double beta1 = 0.9;
+  double beta2 = 0.999;
   float eps = 1e-8f;
   float weight_decay = 0.0f;  // L2 added to the gradient (torch.optim.Adam, not AdamW)
 };
