@@ -121,7 +121,7 @@ std::string format_layer_table(const std::vector<LayerStats>& stats, const Layer
   auto row = [](const LayerStats& s) {
     return std::vector<std::string>{s.layer_name,
                                     group_thousands(s.total_cycles),
-                                    group_thousands(s.compute_cycles),
+                                    group_thousands(s.compute_cycles + s.vector_cycles),
                                     group_thousands(s.stall_cycles),
                                     group_thousands(s.macs),
                                     fixed(s.overall_util_pct, 2),

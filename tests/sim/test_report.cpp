@@ -126,6 +126,8 @@ TEST(Report, TableIsAlignedWithATotalRow) {
   EXPECT_NE(l[2].find("1,200"), std::string::npos);    // SRAM reads: ifmap 1000 + filter 200
   EXPECT_NE(l[3].find("1,234.6"), std::string::npos);  // energy in nJ
   EXPECT_NE(l[6].find("436"), std::string::npos);
+  // compute = array or vector-unit busy cycles: 100 + 300 + 16, so cycles = compute + stall.
+  EXPECT_NE(l[6].find("  416  "), std::string::npos) << l[6];
 }
 
 TEST(Report, LayersCsvHasUnitsInColumnNamesAndOneRowPerLayer) {

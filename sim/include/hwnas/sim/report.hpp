@@ -22,7 +22,9 @@ LayerStats total_layer_stats(const std::vector<Layer>& layers, const std::vector
 // "1,234,567"
 std::string group_thousands(std::int64_t v);
 
-// One row per layer plus a TOTAL row, columns aligned, units in the header.
+// One row per layer plus a TOTAL row, columns aligned, units in the header. "compute" is the
+// busy time of the array or the vector unit (compute_cycles + vector_cycles), so that every row
+// reads cycles = compute + stall; "util %" is the overall utilisation (stalls included).
 std::string format_layer_table(const std::vector<LayerStats>& stats, const LayerStats& total);
 
 // layers.csv: a header with units in the column names, then one row per layer (no total row).
