@@ -79,6 +79,20 @@ TEST(CliCostgen, WritesTableAndSummaryThenHitsCache) {
   EXPECT_EQ(t1, t2);
 }
 
+TEST(CliCostgen, CycleFidelityInWorkersMatchesAnalytic) {
+  TempDir d;
+  const std::string base = "costgen --arch " + kTiny + kSmall + "--no-cache --jobs 2 ";
+  ASSERT_EQ(run(base + "--fidelity analytic --out " + (d / "a.json")).code, 0);
+  const CliRun c = run(base + "--fidelity cycle --out " + (d / "c.json"));
+  ASSERT_EQ(c.code, 0) << c.output;
+  EXPECT_NE(c.output.find("(2 processes)"), std::string::npos) << c.output;
+  const auto a = nlohmann::json::parse(std::ifstream(d / "a.json"));
+  const auto cy = nlohmann::json::parse(std::ifstream(d / "c.json"));
+  EXPECT_EQ(cy.at("generator").at("fidelity"), "cycle");
+  // docs/sim-model.md: both fidelities give identical cycles, MACs and traffic.
+  EXPECT_EQ(a.at("cells"), cy.at("cells"));
+}
+
 TEST(CliCostgen, BadInputExitsTwoNamingTheProblem) {
   TempDir d;
   const std::string base = "costgen --arch " + kTiny + " --no-cache --out " + (d / "t.json") + " ";
