@@ -76,9 +76,16 @@ Topology parse_topology_csv(const std::string& text, const std::string& file) {
         if (col == "kind") kind_col = static_cast<int>(i);
         columns.push_back(col);
       }
-      if (spec_col < 0 && kind_col < 0)
+      if (spec_col < 0 && kind_col < 0) {
+        const bool scalesim_like = lower(line).find("ifmap") != std::string::npos ||
+                                   lower(line).find("filter") != std::string::npos;
         throw InputError(where, "header '" + line +
-                                    "' needs a 'spec' column or a 'kind' column (see docs/sim-cli.md)");
+                                    "' needs a 'spec' column or a 'kind' column (see "
+                                    "docs/sim-cli.md)" +
+                                    (scalesim_like ? std::string("; for a SCALE-Sim topology add "
+                                                                 "--topology-format conv")
+                                                   : std::string()));
+      }
       if (spec_col >= 0 && kind_col >= 0)
         throw InputError(where, "header has both 'spec' and 'kind' columns; use one form");
       if (spec_col >= 0 && columns.size() > (name_col >= 0 ? 2u : 1u))

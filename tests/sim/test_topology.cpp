@@ -107,6 +107,11 @@ TEST(TopologyCsv, ErrorsNameFileLineAndValue) {
   EXPECT_TRUE(contains(m, "n.csv:1")) << m;
   EXPECT_TRUE(contains(m, "'spec'")) << m;
 
+  m = input_error([] {
+    parse_topology_csv("Layer name, IFMAP Height, IFMAP Width, Filter Height,\nc,1,1,1,\n", "s.csv");
+  });
+  EXPECT_TRUE(contains(m, "s.csv:1") && contains(m, "--topology-format conv")) << m;
+
   m = input_error([] { parse_topology_csv("name,spec\n", "n.csv"); });
   EXPECT_TRUE(contains(m, "no layers")) << m;
 
