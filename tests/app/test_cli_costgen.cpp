@@ -146,3 +146,31 @@ TEST(CliCost, GenotypeWholeNetwork) {
   EXPECT_NE(bad.output.find("bad.json"), std::string::npos) << bad.output;
   EXPECT_EQ(run("cost --arch " + kTiny + " --no-cache").code, 2);  // neither --genotype nor --topology
 }
+
+TEST(CliCostgen, ExtraOpFromJsonFileIsCosted) {
+  TempDir d;
+  std::ofstream(d / "ops.json") << R"({"ops": [{"name": "conv_5x5", "primitives": [
+      {"type": "relu"}, {"type": "conv", "kernel": 5, "takes_edge_stride": true}, {"type": "bn"}]}]})";
+  const CliRun r = run("costgen --arch " + kTiny + kSmall + "--no-cache --ops " + (d / "ops.json") +
+                       " --space sep_conv_3x3,conv_5x5 --out " + (d / "t.json"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("conv_5x5"), std::string::npos);
+  const auto t = nlohmann::json::parse(std::ifstream(d / "t.json"));
+  ASSERT_EQ(t.at("ops"), nlohmann::json({"sep_conv_3x3", "conv_5x5"}));
+  // cell 0 (C=8, 16x16, stride 1): 25 * 8 * 8 * 16 * 16 MACs, 25*8*8 + 2*8 params.
+  const auto& costs = t.at("cells")[0].at("edges")[0].at("costs");
+  EXPECT_EQ(costs.at("macs")[1], 25 * 8 * 8 * 16 * 16);
+  EXPECT_EQ(costs.at("param_bytes")[1], 25 * 8 * 8 + 16);
+}
+
+TEST(CliCost, TopologyFile) {
+  TempDir d;
+  std::ofstream(d / "net.csv") << "name,spec\nc1,conv2d h=8 w=8 c=3 k=16 r=3 s=3 pad=1\nfc,gemm m=1 n=10 k=1024\n";
+  const CliRun r = run("cost --arch " + kTiny + " --no-cache --topology " + (d / "net.csv") + " --out " + (d / "c.json"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = nlohmann::json::parse(std::ifstream(d / "c.json"));
+  ASSERT_EQ(j.at("parts").size(), 2u);
+  EXPECT_EQ(j.at("parts")[0].at("cost").at("macs"), 8 * 8 * 16 * 27);
+  EXPECT_EQ(j.at("parts")[1].at("cost").at("macs"), 10 * 1024);
+  EXPECT_EQ(j.at("total").at("macs"), 8 * 8 * 16 * 27 + 10 * 1024);
+}
