@@ -160,6 +160,23 @@ TEST(CycleEngineHand, WsPartialSumSpillLimitedBandwidth) {
   EXPECT_EQ(e.ofmap_values(), e.reference_ofmap());
 }
 
+// SCALE-Sim's rn18_conv3_1a (56x56x64 -> 128, 3x3, stride 2, ceil: 28x28 outputs) on 8x8 os:
+// M=784, N=128, K=576, 98 x 16 folds of 576 + 14 clocks; SCALE-Sim reports 925,119 cycles.
+TEST(CycleEngineHand, ScaleSimConv3_1Os8x8) {
+  Layer l = conv(56, 56, 64, 128, 3, 2);
+  l.rounding = OutputRounding::kCeil;
+  const LayerStats s = run(make_arch(8, 8, Dataflow::kOutputStationary), l);
+  EXPECT_EQ(s.compute_cycles, 925'119);
+  EXPECT_EQ(s.total_cycles, 925'119);
+  EXPECT_EQ(s.sram_ifmap_reads, 16LL * 784 * 576);
+  EXPECT_EQ(s.sram_filter_reads, 98LL * 576 * 128);
+  EXPECT_EQ(s.sram_ofmap_writes, 784LL * 128 + 98 * 16 * (8 + 8));
+  EXPECT_EQ(s.mapped_macs, 784LL * 128 * 576);
+  // The extra edge window (oy or ox = 27) spans rows/cols 54..56 and 56 is past the ifmap, so
+  // per axis there are 27*3 + 2 in-range (window, tap) pairs.
+  EXPECT_EQ(s.macs, (27LL * 3 + 2) * (27 * 3 + 2) * 64 * 128);
+}
+
 // A 3x3 conv with pad 1 on a 3x3 input: the corner outputs see 4 of 9 taps, edges 6, centre 9.
 TEST(CycleEngineHand, PaddedTapsAreMappedButNotUseful) {
   const LayerStats s = run(make_arch(4, 4, Dataflow::kOutputStationary), conv(3, 3, 1, 1, 3, 1, 1),
