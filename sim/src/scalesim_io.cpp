@@ -66,7 +66,8 @@ using IniSection = std::map<std::string, IniValue>;  // lower-cased key -> value
 // The subset of Python configparser that SCALE-Sim configs use: [section] headers, `key = value`
 // or `key: value` (first separator wins), case-insensitive keys, '#' and ';' comment lines.
 // Duplicate sections or keys are errors, as in configparser's strict mode.
-std::map<std::string, IniSection> parse_ini(const std::string& text, const std::string& file) {
+std::map<std::string, IniSection> parse_ini(const std::string& text, const std::string& file,
+                                            std::map<std::string, std::size_t>& section_lines) {
   std::map<std::string, IniSection> sections;
   std::istringstream in(text);
   std::string raw, current;
@@ -82,6 +83,7 @@ std::map<std::string, IniSection> parse_ini(const std::string& text, const std::
       if (sections.count(current) != 0)
         throw InputError(where, "section [" + current + "] appears twice");
       sections[current];
+      section_lines[current] = line_no;
       continue;
     }
     const auto sep = line.find_first_of(":=");
@@ -118,7 +120,8 @@ void apply_scalesim_defaults(ArchConfig& arch) {
 }
 
 ScaleSimConfig parse_scalesim_config(const std::string& text, const std::string& file) {
-  const auto sections = parse_ini(text, file);
+  std::map<std::string, std::size_t> section_lines;
+  const auto sections = parse_ini(text, file, section_lines);
   ScaleSimConfig cfg;
   auto at = [&](const IniValue& v) { return file + ":" + std::to_string(v.line); };
 
@@ -133,8 +136,7 @@ ScaleSimConfig parse_scalesim_config(const std::string& text, const std::string&
   for (const auto& [name, keys] : sections) {
     auto known = kKnown.find(name);
     if (known == kKnown.end()) {
-      const std::size_t line = keys.empty() ? 0 : keys.begin()->second.line;
-      throw InputError(file + (line ? ":" + std::to_string(line) : ""),
+      throw InputError(file + ":" + std::to_string(section_lines[name]),
                        "unknown section [" + name +
                            "] (SCALE-Sim v2 reads [general], [architecture_presets], "
                            "[run_presets])");

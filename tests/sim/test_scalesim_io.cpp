@@ -156,7 +156,7 @@ TEST(ScaleSimConfig, ErrorsNameFileLineAndValue) {
   EXPECT_TRUE(contains(m, "u.cfg") && contains(m, "arrayheight")) << m;
 
   m = input_error([] { parse_scalesim_config("[sparsity]\nSparsitySupport: true\n", "u.cfg"); });
-  EXPECT_TRUE(contains(m, "u.cfg:2") && contains(m, "sparsity")) << m;
+  EXPECT_TRUE(contains(m, "u.cfg:1") && contains(m, "sparsity")) << m;
 
   m = input_error([] { parse_scalesim_config("ArrayHeight: 8\n", "u.cfg"); });
   EXPECT_TRUE(contains(m, "u.cfg:1")) << m;
