@@ -105,6 +105,21 @@ void BM_CycleConv3_1(benchmark::State& state) {
 }
 BENCHMARK(BM_CycleConv3_1)->Arg(8)->Arg(32)->Arg(128)->Unit(benchmark::kMillisecond);
 
+// conv3_1 on 32x32 for each dataflow (0 = os, 1 = ws, 2 = is) through SystemC.
+void BM_CycleConv3_1Dataflow(benchmark::State& state) {
+  ArchConfig arch = bench_arch(32, true);
+  arch.dataflow = static_cast<Dataflow>(state.range(0));
+  state.SetLabel(dataflow_name(arch.dataflow));
+  const std::vector<Layer> layers = {resnet18_conv3_1()};
+  std::int64_t clocks = 0;
+  for (auto _ : state) {
+    clocks = simulate_layers_cycle(arch, layers)[0].total_cycles + 1;
+    benchmark::DoNotOptimize(clocks);
+  }
+  set_rate_counters(state, clocks, arch.array_rows * arch.array_cols);
+}
+BENCHMARK(BM_CycleConv3_1Dataflow)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
+
 // The same layer on the bare engine: what the SystemC clock costs on top.
 void BM_EngineConv3_1(benchmark::State& state) {
   const ArchConfig arch = bench_arch(state.range(0), true);
