@@ -101,15 +101,16 @@ inline Tensor away_from_zero(Shape shape, std::mt19937_64& rng) {
   return t;
 }
 
-// Distinct values spaced 0.02 apart in random order, so no max-pool window has a tie within
-// the finite-difference step.
+// Distinct values spaced 0.02 apart in random order, all odd multiples of 0.01, so no max-pool
+// window has a tie and no ReLU input sits at its kink within the finite-difference step.
 inline Tensor distinct_values(Shape shape, std::mt19937_64& rng) {
   Tensor t(std::move(shape));
   std::vector<int> idx(static_cast<std::size_t>(t.numel()));
   for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int>(i);
   std::shuffle(idx.begin(), idx.end(), rng);
   for (std::int64_t i = 0; i < t.numel(); ++i) {
-    t[i] = 0.02f * static_cast<float>(idx[static_cast<std::size_t>(i)]) - 0.01f * static_cast<float>(t.numel());
+    const auto k = static_cast<float>(idx[static_cast<std::size_t>(i)]) - static_cast<float>(t.numel() / 2);
+    t[i] = 0.02f * k + 0.01f;
   }
   return t;
 }
