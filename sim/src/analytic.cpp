@@ -43,9 +43,9 @@ std::int64_t layer_end_cycle(const ArchConfig& arch, const GemmMapping& m, const
                              LayerStats& s) {
   const std::int64_t c = m.cycles_per_fold;
   const auto xfer = [&](std::int64_t words) { return dram_transfer_cycles(arch, words); };
-  std::int64_t d0 = 0, d1 = 0;          // reads of positions 0 and 1
+  std::int64_t d0 = 0, d1 = 0;            // reads of positions 0 and 1
   std::int64_t w_back2 = 0, w_back1 = 0;  // writes of positions j-2 and j-1
-  std::int64_t inc_sum = 0;             // sum over positions j >= 2 of max(c, xfer(d_j + w_{j-2}))
+  std::int64_t inc_sum = 0;  // sum over positions j >= 2 of max(c, xfer(d_j + w_{j-2}))
   std::int64_t j = 0;
   FoldDram total;
   for (std::int64_t cf = 0; cf < m.col_folds; ++cf) {
@@ -73,7 +73,7 @@ std::int64_t layer_end_cycle(const ArchConfig& arch, const GemmMapping& m, const
   s.dram_ofmap_reads = groups * total.ofmap_read_words;
   s.dram_ofmap_writes = groups * total.ofmap_write_words;
 
-  const std::int64_t w_last = w_back1;                               // w_{P-1}
+  const std::int64_t w_last = w_back1;                                   // w_{P-1}
   const std::int64_t w_second_last = per_group >= 2 ? w_back2 : w_last;  // w_{(P-2) mod P}
   const std::int64_t start0 = xfer(d0);
   if (groups * per_group == 1) return start0 + c + xfer(w_last);

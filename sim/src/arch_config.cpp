@@ -11,9 +11,12 @@ namespace hwnas::sim {
 
 const char* dataflow_name(Dataflow df) {
   switch (df) {
-    case Dataflow::kOutputStationary: return "os";
-    case Dataflow::kWeightStationary: return "ws";
-    case Dataflow::kInputStationary: return "is";
+    case Dataflow::kOutputStationary:
+      return "os";
+    case Dataflow::kWeightStationary:
+      return "ws";
+    case Dataflow::kInputStationary:
+      return "is";
   }
   return "?";
 }
@@ -57,8 +60,8 @@ void check_sram_holds_edge(const JsonObjectReader& r, const char* key, std::int6
     throw InputError(r.where(key),
                      "value " + std::to_string(kib) + " KiB is too small: its active half holds " +
                          std::to_string(words / 2) + " words of " + std::to_string(word_bytes) +
-                         " byte(s), less than one array edge (" +
-                         std::to_string(edge_words) + " words)");
+                         " byte(s), less than one array edge (" + std::to_string(edge_words) +
+                         " words)");
 }
 
 }  // namespace
@@ -88,14 +91,14 @@ ArchConfig parse_arch_config(const nlohmann::json& doc, const std::string& sourc
   const nlohmann::json& bw = r.required_value(bw_key);
   if (bw.is_string()) {
     if (bw.get<std::string>() != "unlimited")
-      throw InputError(r.where(bw_key), "value " + bw.dump() +
-                                            " is neither a positive number nor \"unlimited\"");
+      throw InputError(r.where(bw_key),
+                       "value " + bw.dump() + " is neither a positive number nor \"unlimited\"");
     cfg.dram_bandwidth_unlimited = true;
     cfg.dram_bandwidth_words_per_cycle = 0;
   } else {
     if (!bw.is_number())
-      throw InputError(r.where(bw_key), "expected a positive number or \"unlimited\", got " +
-                                            bw.dump());
+      throw InputError(r.where(bw_key),
+                       "expected a positive number or \"unlimited\", got " + bw.dump());
     const double x = bw.get<double>();
     if (!(x > 0) || x > kMaxBandwidthWordsPerCycle)
       throw InputError(r.where(bw_key), "value " + bw.dump() + " is out of range (0, " +
@@ -106,8 +109,8 @@ ArchConfig parse_arch_config(const nlohmann::json& doc, const std::string& sourc
 
   cfg.clock_mhz = r.optional_number("clock_mhz", 1000.0, 0, kMaxClockMhz);
   if (!(cfg.clock_mhz > 0))
-    throw InputError(r.where("clock_mhz"), "value 0 is out of range (0, " +
-                                               nlohmann::json(kMaxClockMhz).dump() + "]");
+    throw InputError(r.where("clock_mhz"),
+                     "value 0 is out of range (0, " + nlohmann::json(kMaxClockMhz).dump() + "]");
   cfg.vector_lanes = r.optional_int("vector_lanes", cfg.array_cols, 1, kMaxVectorLanes);
 
   cfg.energy = default_energy_model(cfg.word_bytes);

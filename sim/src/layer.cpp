@@ -46,33 +46,36 @@ bool is_pool(ElementwiseOp op) {
   return op == ElementwiseOp::kMaxPool || op == ElementwiseOp::kAvgPool;
 }
 
-std::int64_t ops_per_element(ElementwiseOp op) {
-  return op == ElementwiseOp::kBatchNorm ? 2 : 1;
-}
+std::int64_t ops_per_element(ElementwiseOp op) { return op == ElementwiseOp::kBatchNorm ? 2 : 1; }
 
-void require(bool ok, const std::string& field, std::int64_t value, const std::string& why) {
-  if (!ok)
-    throw std::invalid_argument("layer field " + field + " = " + std::to_string(value) + ": " +
-                                why);
+[[noreturn]] void fail(const std::string& field, std::int64_t value, const std::string& why) {
+  throw std::invalid_argument("layer field " + field + " = " + std::to_string(value) + ": " + why);
 }
 
 }  // namespace
 
 const char* elementwise_op_name(ElementwiseOp op) {
   switch (op) {
-    case ElementwiseOp::kMaxPool: return "maxpool";
-    case ElementwiseOp::kAvgPool: return "avgpool";
-    case ElementwiseOp::kGlobalAvgPool: return "gap";
-    case ElementwiseOp::kAdd: return "add";
-    case ElementwiseOp::kRelu: return "relu";
-    case ElementwiseOp::kBatchNorm: return "bn";
+    case ElementwiseOp::kMaxPool:
+      return "maxpool";
+    case ElementwiseOp::kAvgPool:
+      return "avgpool";
+    case ElementwiseOp::kGlobalAvgPool:
+      return "gap";
+    case ElementwiseOp::kAdd:
+      return "add";
+    case ElementwiseOp::kRelu:
+      return "relu";
+    case ElementwiseOp::kBatchNorm:
+      return "bn";
   }
   return "?";
 }
 
 std::int64_t Layer::out_h() const {
   switch (kind) {
-    case LayerKind::kGemm: return gemm_m;
+    case LayerKind::kGemm:
+      return gemm_m;
     case LayerKind::kConv2d:
       return axis_out(in_h, kernel_h, stride_h, pad_h, dilation_h, rounding);
     case LayerKind::kElementwise:
@@ -86,7 +89,8 @@ std::int64_t Layer::out_h() const {
 
 std::int64_t Layer::out_w() const {
   switch (kind) {
-    case LayerKind::kGemm: return 1;
+    case LayerKind::kGemm:
+      return 1;
     case LayerKind::kConv2d:
       return axis_out(in_w, kernel_w, stride_w, pad_w, dilation_w, rounding);
     case LayerKind::kElementwise:
@@ -119,7 +123,8 @@ GemmShape gemm_shape(const Layer& layer) {
 
 std::int64_t layer_macs(const Layer& layer) {
   switch (layer.kind) {
-    case LayerKind::kGemm: return layer.gemm_m * layer.gemm_n * layer.gemm_k;
+    case LayerKind::kGemm:
+      return layer.gemm_m * layer.gemm_n * layer.gemm_k;
     case LayerKind::kConv2d: {
       const std::int64_t pairs_h = axis_valid_pairs(layer.in_h, layer.kernel_h, layer.stride_h,
                                                     layer.pad_h, layer.dilation_h, layer.out_h());
@@ -127,7 +132,8 @@ std::int64_t layer_macs(const Layer& layer) {
                                                     layer.pad_w, layer.dilation_w, layer.out_w());
       return pairs_h * pairs_w * (layer.in_channels / layer.groups) * layer.out_channels;
     }
-    case LayerKind::kElementwise: return 0;
+    case LayerKind::kElementwise:
+      return 0;
   }
   return 0;
 }
@@ -140,7 +146,8 @@ std::int64_t layer_mapped_macs(const Layer& layer) {
 
 std::int64_t layer_param_count(const Layer& layer) {
   switch (layer.kind) {
-    case LayerKind::kGemm: return layer.gemm_k * layer.gemm_n;
+    case LayerKind::kGemm:
+      return layer.gemm_k * layer.gemm_n;
     case LayerKind::kConv2d:
       return layer.out_channels * (layer.in_channels / layer.groups) * layer.kernel_h *
              layer.kernel_w;
@@ -157,76 +164,79 @@ std::int64_t layer_vector_ops(const Layer& layer) {
     case ElementwiseOp::kMaxPool:
     case ElementwiseOp::kAvgPool:
       return layer.out_h() * layer.out_w() * layer.in_channels * layer.kernel_h * layer.kernel_w;
-    case ElementwiseOp::kGlobalAvgPool: return elems;
-    default: return elems * ops_per_element(layer.elementwise_op);
+    case ElementwiseOp::kGlobalAvgPool:
+      return elems;
+    default:
+      return elems * ops_per_element(layer.elementwise_op);
   }
 }
 
 void validate_layer(const Layer& l) {
-  // Per-dimension bound; the products are bounded by `work` below.
+  // Per-dimension bound; the products are bounded by `work` below. Messages are only built on
+  // failure: this runs once per simulated layer.
   constexpr std::int64_t kMaxDim = 1 << 20;
   auto dim = [&](const char* field, std::int64_t v) {
-    require(v >= 1 && v <= kMaxDim, field, v, "must be in [1, " + std::to_string(kMaxDim) + "]");
+    if (v < 1 || v > kMaxDim) fail(field, v, "must be in [1, " + std::to_string(kMaxDim) + "]");
   };
   // Every count the simulator forms (mapped MACs, footprints, SRAM counts times folds) must stay
   // far inside int64; 1e15 MAC slots is ~10^4 times a large transformer layer.
   constexpr double kMaxWork = 1e15;
   auto work = [&](const char* field, std::int64_t v, double amount) {
-    require(amount <= kMaxWork, field, v,
-            "makes the layer too large to simulate (" + std::to_string(amount) +
-                " > 1e15 MAC slots or elements)");
+    if (amount > kMaxWork)
+      fail(field, v,
+           "makes the layer too large to simulate (" + std::to_string(amount) +
+               " > 1e15 MAC slots or elements)");
   };
+  const auto d = [](std::int64_t x) { return static_cast<double>(x); };
   if (l.kind == LayerKind::kGemm) {
     dim("gemm_m", l.gemm_m);
     dim("gemm_n", l.gemm_n);
     dim("gemm_k", l.gemm_k);
-    work("gemm_k", l.gemm_k,
-         static_cast<double>(l.gemm_m) * static_cast<double>(l.gemm_n) * static_cast<double>(l.gemm_k));
+    work("gemm_k", l.gemm_k, d(l.gemm_m) * d(l.gemm_n) * d(l.gemm_k));
     return;
   }
   dim("in_h", l.in_h);
   dim("in_w", l.in_w);
   dim("in_channels", l.in_channels);
-  const double elems = static_cast<double>(l.in_h) * static_cast<double>(l.in_w) *
-                       static_cast<double>(l.in_channels);
-  work("in_channels", l.in_channels, elems);
-  const bool windowed = l.kind == LayerKind::kConv2d || is_pool(l.elementwise_op);
-  if (l.kind == LayerKind::kConv2d) {
+  work("in_channels", l.in_channels, d(l.in_h) * d(l.in_w) * d(l.in_channels));
+  const bool conv = l.kind == LayerKind::kConv2d;
+  if (conv) {
     dim("out_channels", l.out_channels);
     dim("groups", l.groups);
-    require(l.in_channels % l.groups == 0, "in_channels", l.in_channels,
-            "must be divisible by groups (" + std::to_string(l.groups) + ")");
-    require(l.out_channels % l.groups == 0, "out_channels", l.out_channels,
-            "must be divisible by groups (" + std::to_string(l.groups) + ")");
+    if (l.in_channels % l.groups != 0)
+      fail("in_channels", l.in_channels,
+           "must be divisible by groups (" + std::to_string(l.groups) + ")");
+    if (l.out_channels % l.groups != 0)
+      fail("out_channels", l.out_channels,
+           "must be divisible by groups (" + std::to_string(l.groups) + ")");
   }
-  if (!windowed) return;
+  if (!conv && !is_pool(l.elementwise_op)) return;
   dim("kernel_h", l.kernel_h);
   dim("kernel_w", l.kernel_w);
   dim("stride_h", l.stride_h);
   dim("stride_w", l.stride_w);
   dim("dilation_h", l.dilation_h);
   dim("dilation_w", l.dilation_w);
-  require(l.pad_h >= 0 && l.pad_h <= kMaxDim, "pad_h", l.pad_h, "must be >= 0");
-  require(l.pad_w >= 0 && l.pad_w <= kMaxDim, "pad_w", l.pad_w, "must be >= 0");
+  if (l.pad_h < 0 || l.pad_h > kMaxDim) fail("pad_h", l.pad_h, "must be >= 0");
+  if (l.pad_w < 0 || l.pad_w > kMaxDim) fail("pad_w", l.pad_w, "must be >= 0");
   const std::int64_t span_h = l.dilation_h * (l.kernel_h - 1) + 1;
   const std::int64_t span_w = l.dilation_w * (l.kernel_w - 1) + 1;
-  require(span_h <= l.in_h + 2 * l.pad_h, "kernel_h", l.kernel_h,
-          "window span " + std::to_string(span_h) + " exceeds padded input height " +
-              std::to_string(l.in_h + 2 * l.pad_h));
-  require(span_w <= l.in_w + 2 * l.pad_w, "kernel_w", l.kernel_w,
-          "window span " + std::to_string(span_w) + " exceeds padded input width " +
-              std::to_string(l.in_w + 2 * l.pad_w));
+  if (span_h > l.in_h + 2 * l.pad_h)
+    fail("kernel_h", l.kernel_h,
+         "window span " + std::to_string(span_h) + " exceeds padded input height " +
+             std::to_string(l.in_h + 2 * l.pad_h));
+  if (span_w > l.in_w + 2 * l.pad_w)
+    fail("kernel_w", l.kernel_w,
+         "window span " + std::to_string(span_w) + " exceeds padded input width " +
+             std::to_string(l.in_w + 2 * l.pad_w));
   // A pad as wide as the window would create windows made only of padding.
-  require(l.pad_h < span_h, "pad_h", l.pad_h,
-          "must be smaller than the window span " + std::to_string(span_h));
-  require(l.pad_w < span_w, "pad_w", l.pad_w,
-          "must be smaller than the window span " + std::to_string(span_w));
-  // Conv MAC slots, or pool window taps (one channel per output channel).
-  const bool conv = l.kind == LayerKind::kConv2d;
-  const double slots = static_cast<double>(l.out_h()) * static_cast<double>(l.out_w()) *
-                       static_cast<double>(conv ? l.out_channels : l.in_channels) *
-                       static_cast<double>(l.kernel_h) * static_cast<double>(l.kernel_w) *
-                       static_cast<double>(conv ? l.in_channels / l.groups : 1);
+  if (l.pad_h >= span_h)
+    fail("pad_h", l.pad_h, "must be smaller than the window span " + std::to_string(span_h));
+  if (l.pad_w >= span_w)
+    fail("pad_w", l.pad_w, "must be smaller than the window span " + std::to_string(span_w));
+  // Conv MAC slots, or pool window taps (one input channel per output channel).
+  const double slots = d(l.out_h()) * d(l.out_w()) * d(conv ? l.out_channels : l.in_channels) *
+                       d(l.kernel_h) * d(l.kernel_w) * d(conv ? l.in_channels / l.groups : 1);
   work(conv ? "out_channels" : "kernel_h", conv ? l.out_channels : l.kernel_h, slots);
 }
 
@@ -262,8 +272,8 @@ std::string kinds_list() {
 // Keys each kind accepts. Square shorthands (s, stride, pad, dilation) and their _h/_w forms are
 // mutually exclusive per axis pair.
 std::set<std::string> allowed_keys(const std::string& kind) {
-  const std::set<std::string> window = {"r",     "s",     "stride", "stride_h", "stride_w",
-                                        "pad",   "pad_h", "pad_w",  "rounding"};
+  const std::set<std::string> window = {"r",   "s",     "stride", "stride_h", "stride_w",
+                                        "pad", "pad_h", "pad_w",  "rounding"};
   std::set<std::string> keys = {"name"};
   auto add = [&](std::initializer_list<const char*> ks) {
     for (const char* k : ks) keys.insert(k);
@@ -304,8 +314,8 @@ class SpecFields {
       throw InputError(where_, "key '" + key + "': value '" + text + "' is not an integer");
     if (v < min_value || v > max_value)
       throw InputError(where_, "key '" + key + "': value " + text + " is out of range [" +
-                                   std::to_string(min_value) + ", " +
-                                   std::to_string(max_value) + "]");
+                                   std::to_string(min_value) + ", " + std::to_string(max_value) +
+                                   "]");
     return v;
   }
   std::int64_t required(const std::string& key, std::int64_t min_value,
@@ -313,8 +323,8 @@ class SpecFields {
     if (!has(key)) throw InputError(where_, "required key '" + key + "' is missing");
     return get(key, min_value, max_value);
   }
-  std::int64_t optional(const std::string& key, std::int64_t default_value,
-                        std::int64_t min_value, std::int64_t max_value) const {
+  std::int64_t optional(const std::string& key, std::int64_t default_value, std::int64_t min_value,
+                        std::int64_t max_value) const {
     return has(key) ? get(key, min_value, max_value) : default_value;
   }
   // A square shorthand `both` or its per-axis forms `both_h`/`both_w`, never mixed.
@@ -322,8 +332,8 @@ class SpecFields {
             std::int64_t max_value, std::int64_t* h, std::int64_t* w) const {
     const std::string kh = both + "_h", kw = both + "_w";
     if (has(both) && (has(kh) || has(kw)))
-      throw InputError(where_, "key '" + both + "' cannot be combined with '" +
-                                   (has(kh) ? kh : kw) + "'");
+      throw InputError(where_,
+                       "key '" + both + "' cannot be combined with '" + (has(kh) ? kh : kw) + "'");
     const std::int64_t square = optional(both, default_value, min_value, max_value);
     *h = optional(kh, square, min_value, max_value);
     *w = optional(kw, square, min_value, max_value);
@@ -347,8 +357,8 @@ Layer parse_layer_spec(const std::string& spec, const std::string& where) {
   for (const auto& k : kSpecKinds)
     if (kind_word == k.word) kind = &k;
   if (!kind)
-    throw InputError(where, "unknown layer kind '" + kind_word + "' (expected one of: " +
-                                kinds_list() + ")");
+    throw InputError(
+        where, "unknown layer kind '" + kind_word + "' (expected one of: " + kinds_list() + ")");
   const std::set<std::string> allowed = allowed_keys(kind_word);
   std::map<std::string, std::string> fields;
   std::string token;
@@ -360,8 +370,8 @@ Layer parse_layer_spec(const std::string& spec, const std::string& where) {
     if (!allowed.count(key)) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      throw InputError(where, "unknown key '" + key + "' (value '" + value + "') for " +
-                                  kind_word + "; allowed: " + list);
+      throw InputError(where, "unknown key '" + key + "' (value '" + value + "') for " + kind_word +
+                                  "; allowed: " + list);
     }
     if (fields.count(key)) throw InputError(where, "key '" + key + "' is given twice");
     if (value.empty()) throw InputError(where, "key '" + key + "' has an empty value");
@@ -405,7 +415,8 @@ Layer parse_layer_spec(const std::string& spec, const std::string& where) {
       }
       f.pair("pad", 0, 0, kMaxSpecDim, &l.pad_h, &l.pad_w);
     }
-    if (allowed.count("dilation")) f.pair("dilation", 1, 1, kMaxSpecDim, &l.dilation_h, &l.dilation_w);
+    if (allowed.count("dilation"))
+      f.pair("dilation", 1, 1, kMaxSpecDim, &l.dilation_h, &l.dilation_w);
     if (kind_word == "conv2d") {
       l.out_channels = f.required("k", 1, kMaxSpecDim);
       l.groups = f.optional("groups", 1, 1, kMaxSpecDim);

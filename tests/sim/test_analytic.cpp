@@ -50,8 +50,8 @@ constexpr Dataflow kAll[] = {Dataflow::kOutputStationary, Dataflow::kWeightStati
 TEST(Analytic, ResNetConv3_1MatchesScaleSimOn8x8Os) {
   // E = ceil((56-3+2)/2) = 28: M = 784, N = 128, K = 576. 8x8 os: 98 row folds x 16 col folds,
   // 576 + 8 + 8 - 2 = 590 cycles each: 1568 * 590 - 1 = 925,119, SCALE-Sim v2's measured figure.
-  const LayerStats s = simulate_layer_analytic(arch(8, 8, Dataflow::kOutputStationary, 64),
-                                               resnet_conv3_1());
+  const LayerStats s =
+      simulate_layer_analytic(arch(8, 8, Dataflow::kOutputStationary, 64), resnet_conv3_1());
   EXPECT_EQ(s.total_cycles, 925119);
   EXPECT_EQ(s.compute_cycles, 925119);
   EXPECT_EQ(s.stall_cycles, 0);
@@ -67,13 +67,13 @@ TEST(Analytic, ResNetConv3_1MatchesScaleSimOn8x8Os) {
 
 TEST(Analytic, ResNetConv3_1ComputeCyclesWsAndIs) {
   // ws: Sr = K = 576 (72 folds), Sc = N = 128 (16), T = M = 784: 784 + 16 + 8 - 2 = 806.
-  const LayerStats ws = simulate_layer_analytic(arch(8, 8, Dataflow::kWeightStationary),
-                                                resnet_conv3_1());
+  const LayerStats ws =
+      simulate_layer_analytic(arch(8, 8, Dataflow::kWeightStationary), resnet_conv3_1());
   EXPECT_EQ(ws.compute_cycles, 72LL * 16 * 806 - 1);
   EXPECT_EQ(ws.total_cycles, ws.compute_cycles);
   // is: Sr = K = 576 (72), Sc = M = 784 (98), T = N = 128: 128 + 16 + 8 - 2 = 150.
-  const LayerStats is = simulate_layer_analytic(arch(8, 8, Dataflow::kInputStationary),
-                                                resnet_conv3_1());
+  const LayerStats is =
+      simulate_layer_analytic(arch(8, 8, Dataflow::kInputStationary), resnet_conv3_1());
   EXPECT_EQ(is.compute_cycles, 72LL * 98 * 150 - 1);
   EXPECT_EQ(is.stall_cycles, 0);
 }
@@ -220,10 +220,12 @@ TEST(Analytic, ResidentVersusStreamedDramCounts) {
 
 TEST(Analytic, DramTotalsMatchClosedFormOverManyShapes) {
   // The per-fold shares must add up to the pass counts of docs/sim-model.md section 2.
-  const char* specs[] = {
-      "conv2d h=14 w=14 c=32 k=48 r=3 pad=1",  "conv2d h=9 w=7 c=6 k=10 r=3 stride=2",
-      "conv2d h=16 w=16 c=8 k=8 r=3 groups=4 pad=1", "dwconv h=12 w=12 c=5 r=5 pad=2",
-      "gemm m=33 n=17 k=29",                    "conv2d h=20 w=20 c=3 k=24 r=5 dilation=2"};
+  const char* specs[] = {"conv2d h=14 w=14 c=32 k=48 r=3 pad=1",
+                         "conv2d h=9 w=7 c=6 k=10 r=3 stride=2",
+                         "conv2d h=16 w=16 c=8 k=8 r=3 groups=4 pad=1",
+                         "dwconv h=12 w=12 c=5 r=5 pad=2",
+                         "gemm m=33 n=17 k=29",
+                         "conv2d h=20 w=20 c=3 k=24 r=5 dilation=2"};
   for (const char* spec : specs) {
     const Layer l = parse_layer_spec(spec, "test");
     const GemmShape g = gemm_shape(l);
@@ -259,8 +261,8 @@ TEST(Analytic, DramTotalsMatchClosedFormOverManyShapes) {
             break;
         }
         const LayerStats s = simulate_layer_analytic(a, l);
-        const std::string ctx = std::string(spec) + " " + dataflow_name(df) + " " +
-                                std::to_string(kib) + " KiB";
+        const std::string ctx =
+            std::string(spec) + " " + dataflow_name(df) + " " + std::to_string(kib) + " KiB";
         EXPECT_EQ(s.dram_ifmap_reads, g.groups * want_i) << ctx;
         EXPECT_EQ(s.dram_filter_reads, g.groups * want_f) << ctx;
         EXPECT_EQ(s.dram_ofmap_writes, g.groups * want_ow) << ctx;
@@ -274,7 +276,8 @@ TEST(Analytic, VectorUnitLayers) {
   ArchConfig a = arch(4, 4, Dataflow::kOutputStationary, 64, 1, 2.0);
   a.vector_lanes = 8;
   // maxpool 3x3 stride 2 pad 1 on 16x16x4: 8x8x4 outputs x 9 taps = 2304 ops, 288 cycles.
-  LayerStats s = simulate_layer_analytic(a, parse_layer_spec("maxpool h=16 w=16 c=4 r=3 stride=2 pad=1", "t"));
+  LayerStats s =
+      simulate_layer_analytic(a, parse_layer_spec("maxpool h=16 w=16 c=4 r=3 stride=2 pad=1", "t"));
   EXPECT_EQ(s.vector_ops, 2304);
   EXPECT_EQ(s.vector_cycles, 288);
   EXPECT_EQ(s.total_cycles, 288);
@@ -311,14 +314,12 @@ TEST(Analytic, EnergyFollowsTheFormula) {
   const Layer l = gemm(20, 10, 8);
   const LayerStats s = simulate_layer_analytic(a, l);
   ASSERT_GT(s.dram_ofmap_reads, 0);
-  const double want = 0.5 * static_cast<double>(s.macs) +
-                      2.0 * static_cast<double>(s.sram_ifmap_reads + s.sram_filter_reads +
-                                                s.sram_ofmap_reads) +
-                      3.0 * static_cast<double>(s.sram_ofmap_writes) +
-                      100.0 * static_cast<double>(s.dram_ifmap_reads + s.dram_filter_reads +
-                                                  s.dram_ofmap_reads) +
-                      150.0 * static_cast<double>(s.dram_ofmap_writes) +
-                      7.0 * static_cast<double>(s.total_cycles);
+  const double want =
+      0.5 * static_cast<double>(s.macs) +
+      2.0 * static_cast<double>(s.sram_ifmap_reads + s.sram_filter_reads + s.sram_ofmap_reads) +
+      3.0 * static_cast<double>(s.sram_ofmap_writes) +
+      100.0 * static_cast<double>(s.dram_ifmap_reads + s.dram_filter_reads + s.dram_ofmap_reads) +
+      150.0 * static_cast<double>(s.dram_ofmap_writes) + 7.0 * static_cast<double>(s.total_cycles);
   EXPECT_NEAR(s.energy_total_pj(), want, 1e-6 * want);
   EXPECT_DOUBLE_EQ(s.energy_mac_pj, 0.5 * 20 * 10 * 8);
   EXPECT_DOUBLE_EQ(s.energy_leakage_pj, 7.0 * static_cast<double>(s.total_cycles));
@@ -328,8 +329,9 @@ TEST(Analytic, EnergyFollowsTheFormula) {
 }
 
 TEST(Analytic, StatsJsonCarriesUnitsAndTotals) {
-  const LayerStats s = simulate_layer_analytic(arch(4, 4, Dataflow::kOutputStationary, 64, 1, 2.0),
-                                               parse_layer_spec("conv2d h=8 w=8 c=4 k=8 r=3 pad=1 name=c1", "t"));
+  const LayerStats s =
+      simulate_layer_analytic(arch(4, 4, Dataflow::kOutputStationary, 64, 1, 2.0),
+                              parse_layer_spec("conv2d h=8 w=8 c=4 k=8 r=3 pad=1 name=c1", "t"));
   const nlohmann::json j = layer_stats_to_json(s);
   EXPECT_EQ(j.at("layer_name"), "c1");
   EXPECT_EQ(j.at("total_cycles").get<std::int64_t>(), s.total_cycles);
@@ -359,10 +361,14 @@ TEST(Analytic, InvalidLayerIsRejected) {
 TEST(Analytic, TotalCyclesEqualFoldByFoldTimelineWalk) {
   // The analytic twin sums one group's fold increments in closed form; a plain walk over every
   // fold of every group through DramTimeline must land on the same cycle.
-  const char* specs[] = {"dwconv h=12 w=12 c=7 r=3 pad=1",          "dwconv h=3 w=3 c=5 r=3 pad=1",
-                         "conv2d h=16 w=16 c=8 k=12 r=3 groups=4 pad=1", "conv2d h=4 w=4 c=6 k=6 r=1 groups=6",
-                         "conv2d h=10 w=10 c=12 k=20 r=3 pad=1",       "gemm m=30 n=9 k=40",
-                         "gemm m=1 n=1 k=1",                           "conv2d h=9 w=9 c=4 k=4 r=3 stride=2 groups=2"};
+  const char* specs[] = {"dwconv h=12 w=12 c=7 r=3 pad=1",
+                         "dwconv h=3 w=3 c=5 r=3 pad=1",
+                         "conv2d h=16 w=16 c=8 k=12 r=3 groups=4 pad=1",
+                         "conv2d h=4 w=4 c=6 k=6 r=1 groups=6",
+                         "conv2d h=10 w=10 c=12 k=20 r=3 pad=1",
+                         "gemm m=30 n=9 k=40",
+                         "gemm m=1 n=1 k=1",
+                         "conv2d h=9 w=9 c=4 k=4 r=3 stride=2 groups=2"};
   for (const char* spec : specs) {
     const Layer l = parse_layer_spec(spec, "test");
     for (Dataflow df : kAll) {
@@ -389,8 +395,8 @@ TEST(Analytic, TotalCyclesEqualFoldByFoldTimelineWalk) {
 
 TEST(Analytic, SinglePeArrayIsSerial) {
   // 1x1 os: one fold per output, T + 1 + 1 - 2 = K cycles each: M*N*K - 1 in total.
-  const LayerStats s = simulate_layer_analytic(arch(1, 1, Dataflow::kOutputStationary),
-                                               gemm(3, 4, 5));
+  const LayerStats s =
+      simulate_layer_analytic(arch(1, 1, Dataflow::kOutputStationary), gemm(3, 4, 5));
   EXPECT_EQ(s.compute_cycles, 3 * 4 * 5 - 1);
   EXPECT_DOUBLE_EQ(s.mapping_efficiency_pct, 100.0);
   EXPECT_DOUBLE_EQ(s.compute_util_pct, 100.0);
@@ -399,8 +405,8 @@ TEST(Analytic, SinglePeArrayIsSerial) {
 
 TEST(Analytic, ArrayLargerThanLayerUsesOneFold) {
   // GEMM 3x2x5 on 8x8 ws: Sr = K = 5, Sc = N = 2: one fold of 3 + 16 + 8 - 2 = 25 cycles.
-  const LayerStats s = simulate_layer_analytic(arch(8, 8, Dataflow::kWeightStationary),
-                                               gemm(3, 2, 5));
+  const LayerStats s =
+      simulate_layer_analytic(arch(8, 8, Dataflow::kWeightStationary), gemm(3, 2, 5));
   EXPECT_EQ(s.folds, 1);
   EXPECT_EQ(s.compute_cycles, 24);
   EXPECT_DOUBLE_EQ(s.mapping_efficiency_pct, 100.0 * 10 / 64);
@@ -418,8 +424,9 @@ TEST(Analytic, HugeFiniteBandwidthCostsOnlyFirstFetchAndLastDrain) {
 }
 
 TEST(Analytic, VectorLayerJsonAndNoArrayWork) {
-  const LayerStats s = simulate_layer_analytic(arch(4, 4, Dataflow::kOutputStationary),
-                                               parse_layer_spec("avgpool h=8 w=8 c=3 r=2 name=p", "t"));
+  const LayerStats s =
+      simulate_layer_analytic(arch(4, 4, Dataflow::kOutputStationary),
+                              parse_layer_spec("avgpool h=8 w=8 c=3 r=2 name=p", "t"));
   const nlohmann::json j = layer_stats_to_json(s);
   EXPECT_EQ(j.at("layer_name"), "p");
   EXPECT_EQ(j.at("vector_ops").get<std::int64_t>(), 4 * 4 * 3 * 4);
@@ -437,8 +444,8 @@ TEST(Analytic, WsPartialSumSpillTimingHandWorked) {
   // fold 1: ifmap 80, filter 4, reads back 80 partial sums, writes 80 final outputs.
   // B = 2: S0 = ceil(84/2) = 42; S1 = 42 + max(44, ceil(164/2) = 82) = 124; E = 168;
   // w0 drains 124..164; w1 drains 168..208. Total = 207, compute = 87.
-  const LayerStats s = simulate_layer_analytic(arch(2, 2, Dataflow::kWeightStationary, 1, 8, 2.0),
-                                               gemm(40, 2, 4));
+  const LayerStats s =
+      simulate_layer_analytic(arch(2, 2, Dataflow::kWeightStationary, 1, 8, 2.0), gemm(40, 2, 4));
   EXPECT_EQ(s.dram_ifmap_reads, 160);
   EXPECT_EQ(s.dram_filter_reads, 8);
   EXPECT_EQ(s.dram_ofmap_reads, 80);

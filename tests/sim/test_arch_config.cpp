@@ -16,14 +16,10 @@ using nlohmann::json;
 namespace {
 
 json minimal() {
-  return json{{"name", "m"},
-              {"array_rows", 8},
-              {"array_cols", 4},
-              {"dataflow", "ws"},
-              {"ifmap_sram_kib", 16},
-              {"filter_sram_kib", 8},
-              {"ofmap_sram_kib", 4},
-              {"dram_bandwidth_words_per_cycle", 2.5}};
+  return json{{"name", "m"},          {"array_rows", 8},
+              {"array_cols", 4},      {"dataflow", "ws"},
+              {"ifmap_sram_kib", 16}, {"filter_sram_kib", 8},
+              {"ofmap_sram_kib", 4},  {"dram_bandwidth_words_per_cycle", 2.5}};
 }
 
 std::string error_of(const json& doc) {
@@ -75,7 +71,7 @@ TEST(ArchConfig, EnergyDefaultsScaleWithWordSize) {
   // 4-byte words: 32-bit multiply ~3.1 pJ + add 0.1 pJ in Horowitz; the width^2 rule gives 3.32.
   const EnergyModel e = default_energy_model(4);
   EXPECT_NEAR(e.mac_pj, 3.2, 0.15);
-  EXPECT_NEAR(e.sram_read_pj_per_word, 5.0, 1e-12);   // 10 pJ per 64 bits
+  EXPECT_NEAR(e.sram_read_pj_per_word, 5.0, 1e-12);    // 10 pJ per 64 bits
   EXPECT_NEAR(e.dram_read_pj_per_word, 640.0, 1e-12);  // 640 pJ per 32 bits
 }
 
@@ -157,10 +153,10 @@ TEST(ArchConfig, ErrorsNameFilePathAndValue) {
   EXPECT_TRUE(mentions(error_of(with("clock_mhz", 0)), {"cfg.json", "/clock_mhz", "0"}));
   EXPECT_TRUE(mentions(error_of(with("vector_lanes", 0)), {"cfg.json", "/vector_lanes", "0"}));
   EXPECT_TRUE(mentions(error_of(with("name", "")), {"cfg.json", "/name"}));
-  EXPECT_TRUE(mentions(error_of(with("energy", {{"mac_pj", -1}})),
-                       {"cfg.json", "/energy/mac_pj", "-1"}));
-  EXPECT_TRUE(mentions(error_of(with("energy", {{"mac_pJ", 1}})),
-                       {"cfg.json", "/energy/mac_pJ", "1"}));
+  EXPECT_TRUE(
+      mentions(error_of(with("energy", {{"mac_pj", -1}})), {"cfg.json", "/energy/mac_pj", "-1"}));
+  EXPECT_TRUE(
+      mentions(error_of(with("energy", {{"mac_pJ", 1}})), {"cfg.json", "/energy/mac_pJ", "1"}));
   EXPECT_TRUE(mentions(error_of(with("energy", 3)), {"cfg.json", "/energy", "3"}));
   EXPECT_TRUE(mentions(error_of(json::array({1, 2})), {"cfg.json", "[1,2]"}));
 }

@@ -130,9 +130,9 @@ TEST(LayerShape, UsefulMacsMatchBruteForce) {
     std::int64_t h, w, c, k, r, s, stride, pad, dil, groups;
   };
   const Case cases[] = {
-      {8, 8, 4, 6, 3, 3, 1, 1, 1, 1},  // same padding
-      {9, 7, 4, 4, 3, 3, 2, 1, 1, 1},  // strided, odd sizes
-      {8, 8, 2, 3, 3, 3, 1, 2, 2, 1},  // dilated + padded
+      {8, 8, 4, 6, 3, 3, 1, 1, 1, 1},    // same padding
+      {9, 7, 4, 4, 3, 3, 2, 1, 1, 1},    // strided, odd sizes
+      {8, 8, 2, 3, 3, 3, 1, 2, 2, 1},    // dilated + padded
       {10, 10, 6, 6, 3, 3, 1, 1, 1, 6},  // depthwise
       {10, 9, 8, 4, 5, 3, 2, 2, 1, 2},   // grouped, rectangular window
       {7, 7, 3, 5, 3, 3, 3, 2, 2, 1},    // stride 3, pad 2, dilation 2
@@ -142,8 +142,7 @@ TEST(LayerShape, UsefulMacsMatchBruteForce) {
     Layer l = conv(c.h, c.w, c.c, c.k, c.r, c.s, c.stride, c.pad, c.dil, c.groups);
     validate_layer(l);
     EXPECT_EQ(layer_macs(l), brute_force_macs(l)) << layer_spec_string(l);
-    EXPECT_EQ(layer_mapped_macs(l),
-              l.out_h() * l.out_w() * c.k * c.r * c.s * (c.c / c.groups))
+    EXPECT_EQ(layer_mapped_macs(l), l.out_h() * l.out_w() * c.k * c.r * c.s * (c.c / c.groups))
         << layer_spec_string(l);
     l.rounding = OutputRounding::kCeil;
     EXPECT_EQ(layer_macs(l), brute_force_macs(l)) << "ceil " << layer_spec_string(l);
@@ -251,11 +250,12 @@ TEST(LayerSpec, ParsesEveryKind) {
   EXPECT_EQ(parse_layer_spec("relu h=4 w=4 c=2", "t").elementwise_op, ElementwiseOp::kRelu);
   EXPECT_EQ(parse_layer_spec("bn h=4 w=4 c=2", "t").elementwise_op, ElementwiseOp::kBatchNorm);
   EXPECT_EQ(parse_layer_spec("add h=4 w=4 c=2", "t").elementwise_op, ElementwiseOp::kAdd);
-  EXPECT_EQ(parse_layer_spec("gap h=4 w=4 c=2", "t").elementwise_op,
-            ElementwiseOp::kGlobalAvgPool);
+  EXPECT_EQ(parse_layer_spec("gap h=4 w=4 c=2", "t").elementwise_op, ElementwiseOp::kGlobalAvgPool);
 
-  const Layer rect = parse_layer_spec("conv2d h=9 w=9 c=1 k=1 r=3 stride_h=2 stride_w=1 "
-                                      "pad_h=0 pad_w=1 rounding=ceil", "t");
+  const Layer rect = parse_layer_spec(
+      "conv2d h=9 w=9 c=1 k=1 r=3 stride_h=2 stride_w=1 "
+      "pad_h=0 pad_w=1 rounding=ceil",
+      "t");
   EXPECT_EQ(rect.stride_h, 2);
   EXPECT_EQ(rect.stride_w, 1);
   EXPECT_EQ(rect.pad_w, 1);
@@ -309,7 +309,8 @@ TEST(LayerSpec, ErrorsNameWhereKeyAndValue) {
   };
   auto has_all = [](const std::string& m, std::initializer_list<const char*> parts) {
     for (const char* p : parts)
-      if (m.find(p) == std::string::npos) return ::testing::AssertionFailure() << m << " lacks " << p;
+      if (m.find(p) == std::string::npos)
+        return ::testing::AssertionFailure() << m << " lacks " << p;
     return ::testing::AssertionSuccess();
   };
   EXPECT_TRUE(has_all(msg("conv2d h=8 w=8 c=4 k=4 r=3 bogus=5"), {"net.csv:7", "bogus", "5"}));
@@ -330,11 +331,11 @@ TEST(LayerSpec, ErrorsNameWhereKeyAndValue) {
   EXPECT_TRUE(has_all(msg("dwconv h=8 w=8 c=4 r=3 k=8"), {"net.csv:7", "'k'", "8"}));
   EXPECT_TRUE(has_all(msg("conv2d h=8 w=8 c=4 k=4 r=3 stride=1 stride_h=2"),
                       {"net.csv:7", "stride", "stride_h"}));
-  EXPECT_TRUE(has_all(msg("conv2d h=8 w=8 c=4 k=4 r=3 rounding=up"),
-                      {"net.csv:7", "rounding", "up"}));
+  EXPECT_TRUE(
+      has_all(msg("conv2d h=8 w=8 c=4 k=4 r=3 rounding=up"), {"net.csv:7", "rounding", "up"}));
   // Shape errors found by validate_layer still name the source and the field.
-  EXPECT_TRUE(has_all(msg("conv2d h=8 w=8 c=6 k=4 r=3 groups=4"),
-                      {"net.csv:7", "in_channels", "6"}));
+  EXPECT_TRUE(
+      has_all(msg("conv2d h=8 w=8 c=6 k=4 r=3 groups=4"), {"net.csv:7", "in_channels", "6"}));
   EXPECT_TRUE(has_all(msg("conv2d h=2 w=8 c=4 k=4 r=5"), {"net.csv:7", "kernel_h", "5"}));
 }
 

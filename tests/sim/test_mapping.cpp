@@ -83,8 +83,8 @@ TEST(Mapping, FoldOrderIsGroupThenColThenRow) {
 
 TEST(Mapping, MappingEfficiencyIsMeanOverFolds) {
   // SCALE-Sim defines it as the mean over folds of rows_used*cols_used / (rows*cols).
-  for (Dataflow df : {Dataflow::kOutputStationary, Dataflow::kWeightStationary,
-                      Dataflow::kInputStationary}) {
+  for (Dataflow df :
+       {Dataflow::kOutputStationary, Dataflow::kWeightStationary, Dataflow::kInputStationary}) {
     const GemmMapping m = map_gemm(df, GemmShape{37, 11, 23, 1}, 8, 5);
     double sum = 0;
     for (std::int64_t cf = 0; cf < m.col_folds; ++cf)
@@ -102,7 +102,8 @@ TEST(Mapping, ShareWordsIsCumulativeFloor) {
   for (std::int64_t units : {1, 7, 64, 1000}) {
     for (std::int64_t fp : {0, 1, 13, 999, 123457}) {
       std::int64_t sum = 0;
-      for (std::int64_t u = 0; u < units; u += 3) sum += share_words(fp, u, std::min(u + 3, units), units);
+      for (std::int64_t u = 0; u < units; u += 3)
+        sum += share_words(fp, u, std::min(u + 3, units), units);
       EXPECT_EQ(sum, fp) << fp << " over " << units;
     }
   }

@@ -12,17 +12,17 @@ namespace hwnas::sim {
 
 enum class Dataflow { kOutputStationary, kWeightStationary, kInputStationary };
 
-const char* dataflow_name(Dataflow df);           // "os", "ws", "is"
+const char* dataflow_name(Dataflow df);            // "os", "ws", "is"
 Dataflow parse_dataflow(const std::string& name);  // throws std::invalid_argument
 
 struct EnergyModel {
-  double mac_pj = 0;                    // one multiply-accumulate in a PE
-  double sram_read_pj_per_word = 0;     // one word read from any of the three SRAMs
-  double sram_write_pj_per_word = 0;    // one word written to any SRAM
-  double dram_read_pj_per_word = 0;     // one word moved DRAM -> SRAM
-  double dram_write_pj_per_word = 0;    // one word moved SRAM -> DRAM
-  double vector_op_pj = 0;              // one element-wise operation on the vector unit
-  double leakage_pj_per_cycle = 0;      // static energy of the whole accelerator per cycle
+  double mac_pj = 0;                  // one multiply-accumulate in a PE
+  double sram_read_pj_per_word = 0;   // one word read from any of the three SRAMs
+  double sram_write_pj_per_word = 0;  // one word written to any SRAM
+  double dram_read_pj_per_word = 0;   // one word moved DRAM -> SRAM
+  double dram_write_pj_per_word = 0;  // one word moved SRAM -> DRAM
+  double vector_op_pj = 0;            // one element-wise operation on the vector unit
+  double leakage_pj_per_cycle = 0;    // static energy of the whole accelerator per cycle
 };
 
 struct ArchConfig {
@@ -31,7 +31,7 @@ struct ArchConfig {
   std::int64_t array_rows = 0;
   std::int64_t array_cols = 0;
   Dataflow dataflow = Dataflow::kOutputStationary;
-  std::int64_t ifmap_sram_kib = 0;   // each SRAM: half active, half prefetch/drain
+  std::int64_t ifmap_sram_kib = 0;  // each SRAM: half active, half prefetch/drain
   std::int64_t filter_sram_kib = 0;
   std::int64_t ofmap_sram_kib = 0;
   std::int64_t word_bytes = 1;

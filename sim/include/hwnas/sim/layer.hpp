@@ -11,7 +11,8 @@ namespace hwnas::sim {
 enum class LayerKind { kConv2d, kGemm, kElementwise };
 
 enum class ElementwiseOp { kMaxPool, kAvgPool, kGlobalAvgPool, kAdd, kRelu, kBatchNorm };
-const char* elementwise_op_name(ElementwiseOp op);  // "maxpool", "avgpool", "gap", "add", "relu", "bn"
+const char* elementwise_op_name(
+    ElementwiseOp op);  // "maxpool", "avgpool", "gap", "add", "relu", "bn"
 
 // SCALE-Sim computes output sizes with ceil((H - R + s) / s) (its extra edge window reads past
 // the ifmap); PyTorch and everything else use floor. Layers read from SCALE-Sim topologies use

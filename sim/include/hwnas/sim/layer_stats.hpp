@@ -17,8 +17,8 @@ struct LayerStats {
   std::int64_t macs = 0;            // useful MACs
   std::int64_t mapped_macs = 0;     // MAC slots incl. out-of-range taps (SCALE-Sim num_compute)
   std::int64_t vector_ops = 0;
-  std::int64_t vector_cycles = 0;   // ceil(vector_ops / vector_lanes); 0 for array layers
-  std::int64_t folds = 0;           // row_fold * col_fold * groups
+  std::int64_t vector_cycles = 0;  // ceil(vector_ops / vector_lanes); 0 for array layers
+  std::int64_t folds = 0;          // row_fold * col_fold * groups
   double mapping_efficiency_pct = 0;
   double compute_util_pct = 0;
   double overall_util_pct = 0;

@@ -27,13 +27,13 @@ std::int64_t scalesim_util_cycles_per_fold(Dataflow df, std::int64_t t, std::int
 
 struct GemmMapping {
   Dataflow dataflow = Dataflow::kOutputStationary;
-  std::int64_t rows = 0, cols = 0;  // array edge
+  std::int64_t rows = 0, cols = 0;               // array edge
   std::int64_t m = 0, n = 0, k = 0, groups = 1;  // the GEMM (per group)
-  std::int64_t sr = 0;              // spatial extent mapped over the rows
-  std::int64_t sc = 0;              // spatial extent mapped over the cols
-  std::int64_t t = 0;               // temporal extent (cycles a fold streams)
-  std::int64_t row_folds = 0;       // ceil(sr / rows)
-  std::int64_t col_folds = 0;       // ceil(sc / cols)
+  std::int64_t sr = 0;                           // spatial extent mapped over the rows
+  std::int64_t sc = 0;                           // spatial extent mapped over the cols
+  std::int64_t t = 0;                            // temporal extent (cycles a fold streams)
+  std::int64_t row_folds = 0;                    // ceil(sr / rows)
+  std::int64_t col_folds = 0;                    // ceil(sc / cols)
   std::int64_t cycles_per_fold = 0;
 
   std::int64_t folds_per_group() const { return row_folds * col_folds; }
@@ -103,7 +103,9 @@ struct FoldDram {
   std::int64_t filter_read_words = 0;
   std::int64_t ofmap_read_words = 0;
   std::int64_t ofmap_write_words = 0;
-  std::int64_t read_words() const { return ifmap_read_words + filter_read_words + ofmap_read_words; }
+  std::int64_t read_words() const {
+    return ifmap_read_words + filter_read_words + ofmap_read_words;
+  }
 };
 FoldDram fold_dram_words(const GemmMapping& m, const DramPlan& plan, std::int64_t col_fold,
                          std::int64_t row_fold);
@@ -139,10 +141,10 @@ class DramTimeline {
   double bandwidth_;
   bool unlimited_;
   std::int64_t folds_ = 0;
-  std::int64_t start_ = 0;         // S of the latest fold
-  std::int64_t cycles_ = 0;        // c of the latest fold
-  std::int64_t write_prev_ = 0;    // w of the fold before the latest
-  std::int64_t write_cur_ = 0;     // w of the latest fold
+  std::int64_t start_ = 0;       // S of the latest fold
+  std::int64_t cycles_ = 0;      // c of the latest fold
+  std::int64_t write_prev_ = 0;  // w of the fold before the latest
+  std::int64_t write_cur_ = 0;   // w of the latest fold
   std::int64_t compute_sum_ = 0;
 };
 
