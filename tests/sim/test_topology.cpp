@@ -224,4 +224,14 @@ TEST(Topology, ShippedExamplesParse) {
     EXPECT_EQ(a.layers[i].in_h, a.layers[i - 1].out_h()) << "layer " << i;
     EXPECT_EQ(a.layers[i].in_channels, a.layers[i - 1].out_channels) << "layer " << i;
   }
+  // MobileNet-v1 head: 224 -> 112 (conv s2) -> 112 (dw) -> 112 (pw 64) -> 56 (dw s2) -> 56 (pw 128).
+  const Topology m = load_topology((root / "topologies" / "mobilenet_v1_head.json").string());
+  ASSERT_EQ(m.layers.size(), 10u);
+  for (std::size_t i = 1; i < m.layers.size(); ++i) {
+    EXPECT_EQ(m.layers[i].in_h, m.layers[i - 1].out_h()) << m.layers[i].name;
+    EXPECT_EQ(m.layers[i].in_channels, m.layers[i - 1].out_channels) << m.layers[i].name;
+  }
+  EXPECT_EQ(m.layers[2].groups, 32);  // depthwise
+  EXPECT_EQ(m.layers[6].out_h(), 56);
+  EXPECT_EQ(m.layers[9].in_channels, 128);
 }
