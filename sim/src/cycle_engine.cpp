@@ -74,14 +74,14 @@ void CycleEngine::begin_layer(const Layer& layer, bool check_values, std::uint64
     cin_per_group_ = layer.in_channels / layer.groups;
     const std::int64_t ew = layer.out_w();
     for (std::int64_t m = 0; m < m_count; ++m) {
-      base_y_[m] = static_cast<std::int32_t>((m / ew) * layer.stride_h - layer.pad_h);
-      base_x_[m] = static_cast<std::int32_t>((m % ew) * layer.stride_w - layer.pad_w);
+      base_y_[m] = (m / ew) * layer.stride_h - layer.pad_h;
+      base_x_[m] = (m % ew) * layer.stride_w - layer.pad_w;
     }
     const std::int64_t row_k = layer.kernel_w * cin_per_group_;  // SCALE-Sim: k = (r*S + s)*C + c
     for (std::int64_t k = 0; k < k_count; ++k) {
-      off_y_[k] = static_cast<std::int32_t>((k / row_k) * layer.dilation_h);
-      off_x_[k] = static_cast<std::int32_t>(((k % row_k) / cin_per_group_) * layer.dilation_w);
-      chan_[k] = static_cast<std::int32_t>(k % cin_per_group_);
+      off_y_[k] = (k / row_k) * layer.dilation_h;
+      off_x_[k] = ((k % row_k) / cin_per_group_) * layer.dilation_w;
+      chan_[k] = k % cin_per_group_;
     }
     // Which pixels see only in-range taps, and which taps are in range for every pixel: lets
     // the per-clock MAC count skip the tap test for folds that lie wholly inside the ifmap.
@@ -288,8 +288,8 @@ std::int64_t CycleEngine::run_layer() {
 }
 
 bool CycleEngine::tap_valid(std::int64_t m, std::int64_t k) const {
-  const std::int64_t y = static_cast<std::int64_t>(base_y_[m]) + off_y_[k];
-  const std::int64_t x = static_cast<std::int64_t>(base_x_[m]) + off_x_[k];
+  const std::int64_t y = base_y_[m] + off_y_[k];
+  const std::int64_t x = base_x_[m] + off_x_[k];
   return static_cast<std::uint64_t>(y) < static_cast<std::uint64_t>(in_h_) &&
          static_cast<std::uint64_t>(x) < static_cast<std::uint64_t>(in_w_);
 }

@@ -89,7 +89,7 @@ class CycleEngine {
   bool all_taps_valid_ = true;
   // Separable validity of im2col taps: pixel m reads input row base_y_[m] + off_y_[k] and column
   // base_x_[m] + off_x_[k]; the tap is inside the ifmap iff both are in range.
-  std::vector<std::int32_t> base_y_, base_x_, off_y_, off_x_, chan_;
+  std::vector<std::int64_t> base_y_, base_x_, off_y_, off_x_, chan_;
   std::int64_t in_h_ = 0, in_w_ = 0, in_c_ = 0, cin_per_group_ = 0;
   std::vector<std::uint8_t> pixel_full_;  // pixel m sees no out-of-range tap
   std::vector<std::uint8_t> tap_full_;    // tap k is in range for every pixel
