@@ -190,18 +190,15 @@ void CycleEngine::begin_fold() {
   cols_used_ = map_.cols_used(fold_.col_fold);
   row_base_ = fold_.row_fold * map_.rows;
   col_base_ = fold_.col_fold * map_.cols;
+  // ws/is rows are taps (is cols are pixels); os needs no flag (per-pixel prefix sums).
   fold_taps_valid_ = all_taps_valid_;
-  if (!fold_taps_valid_) {
+  if (!fold_taps_valid_ && map_.dataflow != Dataflow::kOutputStationary) {
     const auto all_set = [](const std::vector<std::uint8_t>& v, std::int64_t b, std::int64_t n) {
       return std::all_of(v.begin() + b, v.begin() + b + n, [](std::uint8_t x) { return x != 0; });
     };
-    // os rows are pixels; ws/is rows are taps (is cols are pixels).
-    if (map_.dataflow == Dataflow::kOutputStationary)
-      fold_taps_valid_ = all_set(pixel_full_, row_base_, rows_used_);
-    else
-      fold_taps_valid_ = all_set(tap_full_, row_base_, rows_used_) ||
-                         (map_.dataflow == Dataflow::kInputStationary &&
-                          all_set(pixel_full_, col_base_, cols_used_));
+    fold_taps_valid_ = all_set(tap_full_, row_base_, rows_used_) ||
+                       (map_.dataflow == Dataflow::kInputStationary &&
+                        all_set(pixel_full_, col_base_, cols_used_));
   }
   const FoldDram cur = fold_dram_words(map_, plan_, fold_.col_fold, fold_.row_fold);
   if (prefetch_words_ != cur.read_words())  // the controller may only start a fully loaded fold
