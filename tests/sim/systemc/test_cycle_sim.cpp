@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <systemc>
+
 #include "hwnas/sim/analytic.hpp"
 #include "hwnas/sim/cycle_engine.hpp"
 #include "hwnas/sim/cycle_sim.hpp"
@@ -149,6 +151,22 @@ TEST(CycleSimSystemC, ShellAddsNothingToTheEngine) {
   const std::vector<LayerStats> got = simulate_layers_cycle(a, q);
   for (std::size_t i = 0; i < q.size(); ++i)
     EXPECT_EQ(layer_stats_to_json(got[i]), layer_stats_to_json(simulate_layer_cycle_engine(a, q[i])));
+}
+
+// The kernel really runs one 1 ns clock per engine step: simulated time advances by exactly the
+// layers' clock counts (array layers end at total_cycles + 1, vector layers at total_cycles).
+TEST(CycleSimSystemC, SimulatedTimeIsOneNanosecondPerClock) {
+  ArchConfig a = make_arch(4, 4, Dataflow::kOutputStationary);
+  const std::vector<Layer> q = mixed_queue();
+  for (int call = 0; call < 2; ++call) {
+    const sc_core::sc_time before = sc_core::sc_time_stamp();
+    const std::vector<LayerStats> got = simulate_layers_cycle(a, q);
+    std::int64_t clocks = 0;
+    for (std::size_t i = 0; i < q.size(); ++i)
+      clocks += got[i].total_cycles + (q[i].kind == LayerKind::kElementwise ? 0 : 1);
+    EXPECT_EQ((sc_core::sc_time_stamp() - before).value(),
+              static_cast<sc_dt::uint64>(clocks) * sc_core::sc_time(1, sc_core::SC_NS).value());
+  }
 }
 
 TEST(CycleSimSystemC, EmptyQueueAndBadLayer) {
