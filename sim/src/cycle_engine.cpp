@@ -109,6 +109,23 @@ void CycleEngine::begin_layer(const Layer& layer, bool check_values, std::uint64
               static_cast<std::uint64_t>(in_w_);
       pixel_taps_prefix_[m + 1] = pixel_taps_prefix_[m] + ny * nx * cin_per_group_;
     }
+    // ws retires a tile row's MACs when its ifmap stream ends: in-range pixels per tap, from
+    // the in-range output rows per kernel row times output cols per kernel col (separable).
+    const std::int64_t eh = layer.out_h();
+    std::vector<std::int64_t> rows_ok(layer.kernel_h, 0), cols_ok(layer.kernel_w, 0);
+    for (std::int64_t r = 0; r < layer.kernel_h; ++r)
+      for (std::int64_t oy = 0; oy < eh; ++oy)
+        rows_ok[r] += static_cast<std::uint64_t>(oy * layer.stride_h - layer.pad_h +
+                                                 r * layer.dilation_h) <
+                      static_cast<std::uint64_t>(in_h_);
+    for (std::int64_t q = 0; q < layer.kernel_w; ++q)
+      for (std::int64_t ox = 0; ox < ew; ++ox)
+        cols_ok[q] += static_cast<std::uint64_t>(ox * layer.stride_w - layer.pad_w +
+                                                 q * layer.dilation_w) <
+                      static_cast<std::uint64_t>(in_w_);
+    tap_pixels_.assign(k_count, 0);
+    for (std::int64_t k = 0; k < k_count; ++k)
+      tap_pixels_[k] = rows_ok[k / row_k] * cols_ok[(k % row_k) / cin_per_group_];
     for (std::int64_t k = 0; k < k_count; ++k)
       tap_full_[k] = *min_y + off_y_[k] >= 0 && *max_y + off_y_[k] < in_h_ &&
                      *min_x + off_x_[k] >= 0 && *max_x + off_x_[k] < in_w_;
@@ -190,15 +207,14 @@ void CycleEngine::begin_fold() {
   cols_used_ = map_.cols_used(fold_.col_fold);
   row_base_ = fold_.row_fold * map_.rows;
   col_base_ = fold_.col_fold * map_.cols;
-  // ws/is rows are taps (is cols are pixels); os needs no flag (per-pixel prefix sums).
+  // is: rows are taps, cols are pixels (os and ws count MACs from per-pixel / per-tap tables).
   fold_taps_valid_ = all_taps_valid_;
-  if (!fold_taps_valid_ && map_.dataflow != Dataflow::kOutputStationary) {
+  if (!fold_taps_valid_ && map_.dataflow == Dataflow::kInputStationary) {
     const auto all_set = [](const std::vector<std::uint8_t>& v, std::int64_t b, std::int64_t n) {
       return std::all_of(v.begin() + b, v.begin() + b + n, [](std::uint8_t x) { return x != 0; });
     };
-    fold_taps_valid_ = all_set(tap_full_, row_base_, rows_used_) ||
-                       (map_.dataflow == Dataflow::kInputStationary &&
-                        all_set(pixel_full_, col_base_, cols_used_));
+    fold_taps_valid_ =
+        all_set(tap_full_, row_base_, rows_used_) || all_set(pixel_full_, col_base_, cols_used_);
   }
   const FoldDram cur = fold_dram_words(map_, plan_, fold_.col_fold, fold_.row_fold);
   if (prefetch_words_ != cur.read_words())  // the controller may only start a fully loaded fold
@@ -343,12 +359,10 @@ void CycleEngine::step_array_counts(std::int64_t t) {
     ctr_.mapped_macs += n * cu;
     if (ws) {
       ctr_.sram_ifmap_reads += n;
-      if (fold_taps_valid_) {
-        ctr_.macs += n * cu;
-      } else {
-        for (std::int64_t i = lo; i <= hi; ++i)
-          if (tap_valid(tt - i, row_base_ + i)) ctr_.macs += cu;
-      }
+      // Row i's last ifmap element enters at tt = T - 1 + i; the row then retires its MACs.
+      const std::int64_t i_done = tt - (T - 1);
+      if (i_done >= 0 && i_done < ru)
+        ctr_.macs += cu * (layer_.kind == LayerKind::kGemm ? T : tap_pixels_[row_base_ + i_done]);
     } else {
       ctr_.sram_filter_reads += n;
       if (n > 0) ctr_.macs += row_valid_[hi + 1] - row_valid_[lo];

@@ -93,8 +93,9 @@ class CycleEngine {
   std::int64_t in_h_ = 0, in_w_ = 0, in_c_ = 0, cin_per_group_ = 0;
   std::vector<std::uint8_t> pixel_full_;  // pixel m sees no out-of-range tap
   std::vector<std::uint8_t> tap_full_;    // tap k is in range for every pixel
-  bool fold_taps_valid_ = true;           // the active fold has no out-of-range tap
+  bool fold_taps_valid_ = true;           // is: the active fold has no out-of-range tap
   std::vector<std::int64_t> pixel_taps_prefix_;  // in-range taps of pixels 0 .. m-1
+  std::vector<std::int64_t> tap_pixels_;         // pixels for which tap k is in range
   std::vector<std::int64_t> row_valid_;   // is: prefix sums of in-range taps per tile row
 
   // controller
