@@ -67,6 +67,51 @@ float read_be_float(const unsigned char* p) {
   return f;
 }
 
+// stb_image trusts some JPEG header fields: a DHT segment whose 16 code counts add up to more
+// than 256 overruns its fixed tables (found by fuzzing under ASan). Walk the marker segments,
+// including those after each scan's entropy-coded data, and reject such files first.
+void check_jpeg_segments(const std::vector<unsigned char>& b, const std::string& where) {
+  std::size_t pos = 2;  // after SOI
+  const std::size_t n = b.size();
+  while (pos + 1 < n) {
+    if (b[pos] != 0xFF) throw InputError(where, "corrupt JPEG: expected a marker at byte " + std::to_string(pos));
+    while (pos + 1 < n && b[pos + 1] == 0xFF) ++pos;  // fill bytes
+    if (pos + 1 >= n) break;
+    const unsigned marker = b[pos + 1];
+    pos += 2;
+    if (marker == 0xD9) return;  // EOI
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no length field
+    if (pos + 2 > n) break;
+    const std::size_t len = (std::size_t(b[pos]) << 8) | b[pos + 1];
+    if (len < 2 || pos + len > n) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      throw InputError(where, std::string("corrupt JPEG: segment FF") + kHex[marker >> 4] + kHex[marker & 15] +
+                                  " at byte " + std::to_string(pos - 2) + " runs past the end of the file");
+    }
+    if (marker == 0xC4) {  // DHT: one or more tables of 1 + 16 + sum(counts) bytes
+      std::size_t q = pos + 2;
+      const std::size_t end = pos + len;
+      while (q < end) {
+        if (q + 17 > end) throw InputError(where, "corrupt JPEG: short Huffman table segment");
+        if ((b[q] >> 4) > 1 || (b[q] & 15) > 3) throw InputError(where, "corrupt JPEG: bad Huffman table id");
+        std::size_t codes = 0;
+        for (int i = 1; i <= 16; ++i) codes += b[q + i];
+        if (codes > 256) {
+          throw InputError(where, "corrupt JPEG: Huffman table with " + std::to_string(codes) + " codes (at most 256)");
+        }
+        q += 17 + codes;
+      }
+      if (q != end) throw InputError(where, "corrupt JPEG: Huffman table segment length mismatch");
+    }
+    pos += len;
+    if (marker == 0xDA) {
+      // Entropy-coded data: FF is followed by 00 (stuffing) or a restart marker inside it.
+      while (pos + 1 < n && !(b[pos] == 0xFF && b[pos + 1] != 0x00 && (b[pos + 1] < 0xD0 || b[pos + 1] > 0xD7))) ++pos;
+    }
+  }
+  throw InputError(where, "truncated JPEG: no end-of-image marker (FF D9)");
+}
+
 }  // namespace
 
 std::vector<unsigned char> read_file_bytes(const std::string& path) {
@@ -201,14 +246,8 @@ GreyImage decode_grey_image(const std::vector<unsigned char>& bytes, const std::
     throw InputError(where, "image file too large");
   }
   if (kind == FileKind::kJpeg) {
-    // stb decodes a cut-off JPEG silently (missing data reads as zeros), so insist on the
-    // end-of-image marker. FF D9 cannot occur inside entropy-coded data (FF is stuffed).
-    const std::size_t tail = std::min<std::size_t>(bytes.size(), 1024);
-    bool eoi = false;
-    for (std::size_t i = bytes.size() - tail; i + 1 < bytes.size(); ++i) {
-      if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) eoi = true;
-    }
-    if (!eoi) throw InputError(where, "truncated JPEG: no end-of-image marker (FF D9)");
+    // Also catches cut-off files, which stb would decode silently (missing data reads as zeros).
+    check_jpeg_segments(bytes, where);
   }
   int w = 0, h = 0, comp = 0;
   unsigned char* data = stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &comp, 1);
