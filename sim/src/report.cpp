@@ -40,6 +40,14 @@ std::string fixed_grouped(double v, int decimals) {
   return (negative ? "-" : "") + grouped + rest;
 }
 
+// RFC 4180 quoting for the one free-text column (a JSON topology may name a layer "a,b").
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string q = "\"";
+  for (char c : text) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 std::string spec_without_name(Layer l) {
   l.name.clear();  // the name has its own column / field
   return layer_spec_string(l);
@@ -174,8 +182,8 @@ std::string layers_csv(const std::vector<Layer>& layers, const std::vector<Layer
   for (std::size_t i = 0; i < stats.size(); ++i) {
     const LayerStats& s = stats[i];
     const std::vector<std::string> cells = {
-        layers[i].name,
-        spec_without_name(layers[i]),
+        csv_field(layers[i].name),
+        csv_field(spec_without_name(layers[i])),
         std::to_string(s.total_cycles),
         std::to_string(s.compute_cycles),
         std::to_string(s.stall_cycles),

@@ -155,6 +155,15 @@ TEST(Report, LayersCsvHasUnitsInColumnNamesAndOneRowPerLayer) {
   EXPECT_EQ(split(l[3], ',')[col("energy_vector_pj")], "6.4");
 }
 
+TEST(Report, LayersCsvQuotesNamesWithCommas) {
+  std::vector<Layer> layers;
+  std::vector<LayerStats> stats;
+  sample(layers, stats);
+  layers[0].name = "conv \"a\", b";
+  const auto l = lines(layers_csv(layers, stats));
+  EXPECT_EQ(l.at(1).rfind("\"conv \"\"a\"\", b\",conv2d h=6", 0), 0u) << l.at(1);
+}
+
 TEST(Report, LayersJsonCarriesArchLayersAndTotal) {
   std::vector<Layer> layers;
   std::vector<LayerStats> stats;

@@ -468,3 +468,26 @@ TEST(ScaleSimFigures, ComputeReportLineForTheReferenceLayer) {
   EXPECT_EQ(f[4], "100.0");
   EXPECT_NEAR(std::stod(f[5]), 100.0 * 576 / 590, 1e-12);
 }
+
+TEST(ScaleSimFigures, UserModeOnlyAddsStallsToTheCalcFigures) {
+  // USER mode limits DRAM to Bandwidth[0] words/cycle; the mapping, compute cycles and SRAM
+  // counts are those of CALC mode, and total = compute + stall.
+  const Topology t = parse_scalesim_topology("hdr,\nc, 56, 56, 3, 3, 64, 128, 2,\n", "t.csv",
+                                             ScaleSimTopologyFormat::kConv);
+  const ScaleSimConfig calc = parse_scalesim_config(cfg_text(8, 8, "ws", "CALC"), "c.cfg");
+  const ScaleSimConfig user = parse_scalesim_config(cfg_text(8, 8, "ws", "USER", "1"), "u.cfg");
+  EXPECT_EQ(user.arch.dram_bandwidth_words_per_cycle, 1);
+  const LayerStats a = simulate_layer_analytic(calc.arch, t.layers[0]);
+  const LayerStats b = simulate_layer_analytic(user.arch, t.layers[0]);
+  EXPECT_EQ(b.compute_cycles, a.compute_cycles);
+  EXPECT_EQ(b.total_cycles, b.compute_cycles + b.stall_cycles);
+  // At 1 word/cycle the DRAM words alone take longer than the compute.
+  EXPECT_GE(b.total_cycles, b.dram_ifmap_reads + b.dram_filter_reads);
+  EXPECT_GT(b.stall_cycles, 0);
+  EXPECT_EQ(b.sram_ifmap_reads, a.sram_ifmap_reads);
+  EXPECT_EQ(b.sram_filter_reads, a.sram_filter_reads);
+  EXPECT_EQ(b.sram_ofmap_writes, a.sram_ofmap_writes);
+  EXPECT_DOUBLE_EQ(b.mapping_efficiency_pct, a.mapping_efficiency_pct);
+  EXPECT_DOUBLE_EQ(b.compute_util_pct, a.compute_util_pct);
+  EXPECT_LT(b.overall_util_pct, a.overall_util_pct);
+}
