@@ -33,7 +33,7 @@ inline void accumulate(const Var& v, const Tensor& g) {
 }  // namespace
 
 Var relu(Tape& tape, const Var& x) {
-  Tensor y(x.shape());
+  Tensor y = Tensor::uninitialized(x.shape());
   y.vec() = x.value().vec().cwiseMax(0.0f);
   Var out(std::move(y));
   if (tape.needs_grad({&x})) {
@@ -55,7 +55,7 @@ Var max_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
   if (padding * 2 > kernel) throw std::invalid_argument("max_pool2d: padding must be at most kernel/2");
   const int Ho = conv_output_size(H, kernel, stride, padding, 1);
   const int Wo = conv_output_size(W, kernel, stride, padding, 1);
-  Tensor y({N, C, Ho, Wo});
+  Tensor y = Tensor::uninitialized({N, C, Ho, Wo});
   const bool need = tape.needs_grad({&x});
   // Flat in-plane index of each window's winner, for routing the gradient.
   auto argmax = std::make_shared<std::vector<int>>(need ? static_cast<std::size_t>(y.numel()) : 0);
@@ -108,7 +108,7 @@ Var avg_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
   if (padding * 2 > kernel) throw std::invalid_argument("avg_pool2d: padding must be at most kernel/2");
   const int Ho = conv_output_size(H, kernel, stride, padding, 1);
   const int Wo = conv_output_size(W, kernel, stride, padding, 1);
-  Tensor y({N, C, Ho, Wo});
+  Tensor y = Tensor::uninitialized({N, C, Ho, Wo});
   const int planes = N * C;
   const std::size_t ip = static_cast<std::size_t>(H) * W, op = static_cast<std::size_t>(Ho) * Wo;
   const bool par = detail::worth_parallel(y.numel() * kernel * kernel);
@@ -153,7 +153,7 @@ Var avg_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
 
 Var add(Tape& tape, const Var& a, const Var& b) {
   require_same_shape("add", a, b);
-  Tensor y(a.shape());
+  Tensor y = Tensor::uninitialized(a.shape());
   y.vec() = a.value().vec() + b.value().vec();
   Var out(std::move(y));
   if (tape.needs_grad({&a, &b})) {
@@ -183,7 +183,7 @@ Var add_n(Tape& tape, const std::vector<Var>& xs) {
 
 Var mul(Tape& tape, const Var& a, const Var& b) {
   require_same_shape("mul", a, b);
-  Tensor y(a.shape());
+  Tensor y = Tensor::uninitialized(a.shape());
   y.vec() = a.value().vec().cwiseProduct(b.value().vec());
   Var out(std::move(y));
   if (tape.needs_grad({&a, &b})) {
@@ -196,7 +196,7 @@ Var mul(Tape& tape, const Var& a, const Var& b) {
 }
 
 Var mul_scalar(Tape& tape, const Var& x, float s) {
-  Tensor y(x.shape());
+  Tensor y = Tensor::uninitialized(x.shape());
   y.vec() = s * x.value().vec();
   Var out(std::move(y));
   if (tape.needs_grad({&x})) {
@@ -208,7 +208,7 @@ Var mul_scalar(Tape& tape, const Var& x, float s) {
 Var scale(Tape& tape, const Var& x, const Var& s) {
   if (s.numel() != 1) throw std::invalid_argument("scale: factor has shape " + shape_to_string(s.shape()));
   const float sv = s.value()[0];
-  Tensor y(x.shape());
+  Tensor y = Tensor::uninitialized(x.shape());
   y.vec() = sv * x.value().vec();
   Var out(std::move(y));
   if (tape.needs_grad({&x, &s})) {
@@ -270,7 +270,7 @@ Var concat_channels(Tape& tape, const std::vector<Var>& xs) {
   }
   const int N = f.n();
   const std::size_t plane = static_cast<std::size_t>(f.h()) * f.w();
-  Tensor y({N, C, f.h(), f.w()});
+  Tensor y = Tensor::uninitialized({N, C, f.h(), f.w()});
   for (int n = 0; n < N; ++n) {
     float* dst = y.data() + static_cast<std::size_t>(n) * C * plane;
     for (const Var& v : xs) {
@@ -311,7 +311,7 @@ Var slice_channels(Tape& tape, const Var& x, int begin, int end) {
   }
   const int N = xv.n(), C = xv.c(), Cs = end - begin;
   const std::size_t plane = static_cast<std::size_t>(xv.h()) * xv.w();
-  Tensor y({N, Cs, xv.h(), xv.w()});
+  Tensor y = Tensor::uninitialized({N, Cs, xv.h(), xv.w()});
   for (int n = 0; n < N; ++n) {
     const float* src = xv.data() + (static_cast<std::size_t>(n) * C + begin) * plane;
     std::copy(src, src + Cs * plane, y.data() + static_cast<std::size_t>(n) * Cs * plane);
@@ -336,7 +336,7 @@ Var shift_crop(Tape& tape, const Var& x) {
   const Tensor& xv = x.value();
   const int N = xv.n(), C = xv.c(), H = xv.h(), W = xv.w();
   if (H < 2 || W < 2) throw std::invalid_argument("shift_crop: input " + shape_to_string(xv.shape()) + " too small");
-  Tensor y({N, C, H - 1, W - 1});
+  Tensor y = Tensor::uninitialized({N, C, H - 1, W - 1});
   const int planes = N * C;
   for (int pl = 0; pl < planes; ++pl) {
     for (int h = 1; h < H; ++h) {
@@ -372,7 +372,7 @@ Var global_avg_pool(Tape& tape, const Var& x) {
   const Tensor& xv = x.value();
   const int N = xv.n(), C = xv.c();
   const std::int64_t plane = static_cast<std::int64_t>(xv.h()) * xv.w();
-  Tensor y({N, C});
+  Tensor y = Tensor::uninitialized({N, C});
   y.vec() = xv.mat(static_cast<std::int64_t>(N) * C, plane).rowwise().mean();
   Var out(std::move(y));
   if (tape.needs_grad({&x})) {
@@ -399,7 +399,7 @@ Var row(Tape& tape, const Var& x, int r) {
     throw std::invalid_argument("row: row " + std::to_string(r) + " of " + shape_to_string(xv.shape()));
   }
   const int cols = xv.dim(1);
-  Tensor y({cols});
+  Tensor y = Tensor::uninitialized({cols});
   std::copy(xv.data() + static_cast<std::size_t>(r) * cols, xv.data() + static_cast<std::size_t>(r + 1) * cols,
             y.data());
   Var out(std::move(y));
@@ -440,7 +440,7 @@ Var dropout(Tape& tape, const Var& x, float p, std::mt19937_64& rng, bool traini
   std::bernoulli_distribution keep(1.0 - p);
   const float k = 1.0f / (1.0f - p);
   for (std::int64_t i = 0; i < mask->numel(); ++i) (*mask)[i] = keep(rng) ? k : 0.0f;
-  Tensor y(x.shape());
+  Tensor y = Tensor::uninitialized(x.shape());
   y.vec() = x.value().vec().cwiseProduct(mask->vec());
   Var out(std::move(y));
   if (tape.needs_grad({&x})) {
@@ -458,7 +458,7 @@ Var drop_path(Tape& tape, const Var& x, float p, std::mt19937_64& rng, bool trai
   std::bernoulli_distribution keep(1.0 - p);
   const float k = 1.0f / (1.0f - p);
   for (auto& f : *factors) f = keep(rng) ? k : 0.0f;
-  Tensor y(x.shape());
+  Tensor y = Tensor::uninitialized(x.shape());
   for (int n = 0; n < N; ++n) {
     y.mat(N, per).row(n) = (*factors)[static_cast<std::size_t>(n)] * x.value().mat(N, per).row(n);
   }

@@ -358,7 +358,7 @@ namespace kernels {
 void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dParams& p, Tensor& y, Workspace& ws) {
   const ConvGeom g = conv_geom(x, w, p);
   Shape ys{g.n, g.cout, g.hout, g.wout};
-  if (y.shape() != ys) y = Tensor(ys);
+  if (y.shape() != ys) y = Tensor::uninitialized(ys);
   if (g.depthwise()) {
     depthwise_forward(x, w, y, g);
   } else {

@@ -47,7 +47,7 @@ Var linear(Tape& tape, const Var& x, const Var& weight, const Var& bias) {
                                 (bias.defined() ? ", bias " + shape_to_string(bias.shape()) : std::string()));
   }
   const int N = xv.dim(0), I = xv.dim(1), O = wv.dim(0);
-  Tensor y({N, O});
+  Tensor y = Tensor::uninitialized({N, O});
   y.mat(N, O).noalias() = xv.mat(N, I) * wv.mat(O, I).transpose();
   if (bias.defined()) y.mat(N, O).rowwise() += bias.value().vec().transpose();
   Var out(std::move(y));
@@ -65,7 +65,7 @@ Var linear(Tape& tape, const Var& x, const Var& weight, const Var& bias) {
 Var softmax(Tape& tape, const Var& x) {
   int rows, cols;
   rows_cols("softmax", x.value(), rows, cols);
-  Tensor y(x.shape());
+  Tensor y = Tensor::uninitialized(x.shape());
   log_softmax_rows(x.value(), rows, cols, y);
   y.vec() = y.vec().array().exp().matrix();
   Var out(std::move(y));
@@ -86,7 +86,7 @@ Var softmax(Tape& tape, const Var& x) {
 Var log_softmax(Tape& tape, const Var& x) {
   int rows, cols;
   rows_cols("log_softmax", x.value(), rows, cols);
-  Tensor y(x.shape());
+  Tensor y = Tensor::uninitialized(x.shape());
   log_softmax_rows(x.value(), rows, cols, y);
   Var out(std::move(y));
   if (tape.needs_grad({&x})) {

@@ -59,7 +59,7 @@ Var batch_norm(Tape& tape, const Var& x, BatchNormState& bn, bool training) {
   // Per channel: the mean subtracted and 1/sqrt(var + eps), kept for backward.
   auto mean = std::make_shared<std::vector<float>>(static_cast<std::size_t>(g.c));
   auto invstd = std::make_shared<std::vector<float>>(static_cast<std::size_t>(g.c));
-  Tensor y(xv.shape());
+  Tensor y = Tensor::uninitialized(xv.shape());
   const float* gamma = bn.affine ? bn.gamma.value().data() : nullptr;
   const float* beta = bn.affine ? bn.beta.value().data() : nullptr;
   const float* xd = xv.data();
@@ -74,6 +74,7 @@ Var batch_norm(Tape& tape, const Var& x, BatchNormState& bn, bool training) {
       for (int n = 0; n < g.n; ++n) {
         const float* p = xd + n * cstride + c * g.plane;
         float ps = 0.0f;
+#pragma omp simd reduction(+ : ps)
         for (std::int64_t i = 0; i < g.plane; ++i) ps += p[i];
         s += ps;
       }
@@ -82,6 +83,7 @@ Var batch_norm(Tape& tape, const Var& x, BatchNormState& bn, bool training) {
       for (int n = 0; n < g.n; ++n) {
         const float* p = xd + n * cstride + c * g.plane;
         float ps = 0.0f;
+#pragma omp simd reduction(+ : ps)
         for (std::int64_t i = 0; i < g.plane; ++i) {
           const float d = p[i] - mu;
           ps += d * d;
@@ -137,6 +139,7 @@ Var batch_norm(Tape& tape, const Var& x, BatchNormState& bn, bool training) {
           const float* p = xd + n * cstride + c * g.plane;
           const float* d = dyd + n * cstride + c * g.plane;
           float a = 0.0f, b = 0.0f;
+#pragma omp simd reduction(+ : a, b)
           for (std::int64_t i = 0; i < g.plane; ++i) {
             a += d[i];
             b += d[i] * (p[i] - mu);

@@ -27,11 +27,18 @@ std::string shape_to_string(const Shape& shape) {
 Tensor::Tensor(Shape shape, float fill)
     : shape_(std::move(shape)), data_(static_cast<std::size_t>(shape_numel(shape_)), fill) {}
 
-Tensor::Tensor(Shape shape, std::vector<float> data) : shape_(std::move(shape)), data_(std::move(data)) {
+Tensor::Tensor(Shape shape, std::vector<float> data) : shape_(std::move(shape)), data_(data.begin(), data.end()) {
   if (static_cast<std::int64_t>(data_.size()) != shape_numel(shape_)) {
     throw std::invalid_argument("Tensor: " + std::to_string(data_.size()) +
                                 " values do not fill shape " + shape_to_string(shape_));
   }
+}
+
+Tensor Tensor::uninitialized(Shape shape) {
+  Tensor t;
+  t.data_.resize(static_cast<std::size_t>(shape_numel(shape)));
+  t.shape_ = std::move(shape);
+  return t;
 }
 
 Tensor Tensor::randn(Shape shape, std::mt19937_64& rng, float stddev) {

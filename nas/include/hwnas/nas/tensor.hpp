@@ -9,7 +9,9 @@
 // the same seed gives the same tensors.
 #include <cstdint>
 #include <random>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 // GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_ps
@@ -35,8 +37,29 @@ using ConstMatMap = Eigen::Map<const MatrixRM>;
 using VecMap = Eigen::Map<Eigen::VectorXf>;
 using ConstVecMap = Eigen::Map<const Eigen::VectorXf>;
 
+// Leaves new elements uninitialised (default-init instead of value-init), so op outputs that
+// are overwritten anyway skip a pass over memory. Every public constructor still fills.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  using std::allocator<T>::allocator;
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
 class Tensor {
  public:
+  using Storage = std::vector<float, DefaultInitAllocator<float>>;
+
   Tensor() = default;  // empty: no shape, no data (empty() is true)
   explicit Tensor(Shape shape, float fill = 0.0f);
   Tensor(Shape shape, std::vector<float> data);  // data.size() must equal the shape's numel
@@ -44,6 +67,8 @@ class Tensor {
   static Tensor zeros(Shape shape) { return Tensor(std::move(shape), 0.0f); }
   static Tensor full(Shape shape, float value) { return Tensor(std::move(shape), value); }
   static Tensor zeros_like(const Tensor& t) { return Tensor(t.shape(), 0.0f); }
+  // Contents unspecified: for outputs the caller overwrites completely.
+  static Tensor uninitialized(Shape shape);
   // Normal(mean 0, stddev) and Uniform[lo, hi) from the caller's generator.
   static Tensor randn(Shape shape, std::mt19937_64& rng, float stddev = 1.0f);
   static Tensor uniform(Shape shape, std::mt19937_64& rng, float lo, float hi);
@@ -71,7 +96,7 @@ class Tensor {
   const float* data() const { return data_.data(); }
   float& operator[](std::int64_t i) { return data_[static_cast<std::size_t>(i)]; }
   float operator[](std::int64_t i) const { return data_[static_cast<std::size_t>(i)]; }
-  const std::vector<float>& storage() const { return data_; }
+  const Storage& storage() const { return data_; }
 
   VecMap vec() { return VecMap(data_.data(), numel()); }
   ConstVecMap vec() const { return ConstVecMap(data_.data(), numel()); }
@@ -96,7 +121,7 @@ class Tensor {
 
  private:
   Shape shape_;
-  std::vector<float> data_;
+  Storage data_;
 };
 
 // Largest |a - b| over elements (shapes must match). For tests and fast-path checks.
