@@ -102,9 +102,11 @@ void depthwise_plane_forward(const float* __restrict xpad, const float* __restri
   }
 }
 
-// dxpad (zeroed by the caller) receives this plane's input gradient; dwk accumulates.
+// dxpad (zeroed by the caller) receives this plane's input gradient. The filter gradient goes
+// into dwacc[tap * wout + ow] (per-column partial sums, reduced once per channel by the caller)
+// so the inner loops stay plain vector FMAs instead of one horizontal reduction per row.
 void depthwise_plane_backward(const float* __restrict xpad, const float* __restrict wk,
-                              const float* __restrict dyp, float* __restrict dxpad, float* __restrict dwk,
+                              const float* __restrict dyp, float* __restrict dxpad, float* __restrict dwacc,
                               const ConvGeom& g, const PadGeom& pg) {
   const int wo = g.wout, s = g.stride;
   for (int oh = 0; oh < g.hout; ++oh) {
@@ -113,20 +115,19 @@ void depthwise_plane_backward(const float* __restrict xpad, const float* __restr
       const std::size_t row = static_cast<std::size_t>(oh * s + ki * g.dil) * pg.wp;
       for (int kj = 0; kj < g.kw; ++kj) {
         const int off = kj * g.dil;
-        if (dwk) {
+        const int tap = ki * g.kw + kj;
+        if (dwacc) {
           const float* __restrict xr = xpad + row + off;
-          float acc = 0.0f;
+          float* __restrict acc = dwacc + static_cast<std::size_t>(tap) * wo;
           if (s == 1) {
-#pragma omp simd reduction(+ : acc)
-            for (int ow = 0; ow < wo; ++ow) acc += dyr[ow] * xr[ow];
+#pragma omp simd
+            for (int ow = 0; ow < wo; ++ow) acc[ow] += dyr[ow] * xr[ow];
           } else {
-#pragma omp simd reduction(+ : acc)
-            for (int ow = 0; ow < wo; ++ow) acc += dyr[ow] * xr[ow * s];
+            for (int ow = 0; ow < wo; ++ow) acc[ow] += dyr[ow] * xr[ow * s];
           }
-          dwk[ki * g.kw + kj] += acc;
         }
         if (dxpad) {
-          const float wv = wk[ki * g.kw + kj];
+          const float wv = wk[tap];
           float* __restrict dxr = dxpad + row + off;
           if (s == 1) {
 #pragma omp simd
@@ -170,14 +171,16 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
 #pragma omp parallel if (par)
   {
     std::vector<float> xpad(pg.size(), 0.0f), dxpad(dx ? pg.size() : 0, 0.0f);
+    std::vector<float> dwacc(dw ? static_cast<std::size_t>(ksz) * g.wout : 0);
 #pragma omp for schedule(static)
     for (int c = 0; c < g.cin; ++c) {
+      std::fill(dwacc.begin(), dwacc.end(), 0.0f);
       for (int n = 0; n < g.n; ++n) {
         const std::size_t pl = static_cast<std::size_t>(n) * g.cin + c;
         pad_plane(x.data() + pl * in_plane, xpad.data(), g, pg);
         if (dx) std::fill(dxpad.begin(), dxpad.end(), 0.0f);
         depthwise_plane_backward(xpad.data(), w.data() + c * ksz, dy.data() + pl * out_plane,
-                                 dx ? dxpad.data() : nullptr, dw ? dw->data() + c * ksz : nullptr, g, pg);
+                                 dx ? dxpad.data() : nullptr, dw ? dwacc.data() : nullptr, g, pg);
         if (dx) {
           float* dst = dx->data() + pl * in_plane;
           for (int ih = 0; ih < g.h; ++ih) {
@@ -186,6 +189,14 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
 #pragma omp simd
             for (int iw = 0; iw < g.w; ++iw) d[iw] += src[iw];
           }
+        }
+      }
+      if (dw) {
+        for (int t = 0; t < ksz; ++t) {
+          const float* a = dwacc.data() + static_cast<std::size_t>(t) * g.wout;
+          double sum = 0.0;
+          for (int ow = 0; ow < g.wout; ++ow) sum += a[ow];
+          dw->data()[c * ksz + t] += static_cast<float>(sum);
         }
       }
     }
