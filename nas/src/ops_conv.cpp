@@ -141,6 +141,52 @@ void depthwise_plane_backward(const float* __restrict xpad, const float* __restr
   }
 }
 
+// Stride 1: the output is computed over the padded width (wp columns per row, the last
+// wp - wout of them unused), so each tap is ONE long contiguous FMA stream over the flattened
+// plane instead of hout short rows. L = (hout-1)*wp + wout keeps every read inside the buffer.
+std::size_t wide_len(const ConvGeom& g, const PadGeom& pg) {
+  return static_cast<std::size_t>(g.hout - 1) * pg.wp + g.wout;
+}
+
+void depthwise_plane_forward_wide(const float* __restrict xpad, const float* __restrict wk, float* __restrict ywide,
+                                  const ConvGeom& g, const PadGeom& pg) {
+  const std::size_t len = wide_len(g, pg);
+  std::fill(ywide, ywide + len, 0.0f);
+  for (int ki = 0; ki < g.kh; ++ki)
+    for (int kj = 0; kj < g.kw; ++kj) {
+      const float wv = wk[ki * g.kw + kj];
+      const float* __restrict xs = xpad + static_cast<std::size_t>(ki * g.dil) * pg.wp + kj * g.dil;
+#pragma omp simd
+      for (std::size_t i = 0; i < len; ++i) ywide[i] += wv * xs[i];
+    }
+}
+
+// dywide holds dy with rows widened to wp and zeros in the unused columns, so those columns add
+// nothing to either gradient.
+void depthwise_plane_backward_wide(const float* __restrict xpad, const float* __restrict wk,
+                                   const float* __restrict dywide, float* __restrict dxpad, float* __restrict dwk,
+                                   const ConvGeom& g, const PadGeom& pg) {
+  const std::size_t len = wide_len(g, pg);
+  for (int ki = 0; ki < g.kh; ++ki)
+    for (int kj = 0; kj < g.kw; ++kj) {
+      const std::size_t off = static_cast<std::size_t>(ki * g.dil) * pg.wp + kj * g.dil;
+      const int tap = ki * g.kw + kj;
+      if (dwk) {
+        const float* __restrict xs = xpad + off;
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+        for (std::size_t i = 0; i < len; ++i) acc += dywide[i] * xs[i];
+        dwk[tap] += acc;
+      }
+      if (dxpad) {
+        const float wv = wk[tap];
+        float* __restrict dxs = dxpad + off;
+#pragma omp simd
+        for (std::size_t i = 0; i < len; ++i) dxs[i] += wv * dywide[i];
+      }
+    }
+}
+
 void depthwise_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGeom& g) {
   const std::size_t in_plane = static_cast<std::size_t>(g.h) * g.w;
   const std::size_t out_plane = static_cast<std::size_t>(g.hout) * g.wout;
@@ -151,11 +197,21 @@ void depthwise_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGe
 #pragma omp parallel if (par)
   {
     std::vector<float> xpad(pg.size(), 0.0f);
+    std::vector<float> ywide(g.stride == 1 ? static_cast<std::size_t>(g.hout) * pg.wp : 0);
 #pragma omp for schedule(static)
     for (int pl = 0; pl < planes; ++pl) {
       const int c = pl % g.cin;
       pad_plane(x.data() + pl * in_plane, xpad.data(), g, pg);
-      depthwise_plane_forward(xpad.data(), w.data() + c * ksz, y.data() + pl * out_plane, g, pg);
+      float* yp = y.data() + pl * out_plane;
+      if (g.stride == 1) {
+        depthwise_plane_forward_wide(xpad.data(), w.data() + c * ksz, ywide.data(), g, pg);
+        for (int oh = 0; oh < g.hout; ++oh) {
+          const float* src = ywide.data() + static_cast<std::size_t>(oh) * pg.wp;
+          std::copy(src, src + g.wout, yp + static_cast<std::size_t>(oh) * g.wout);
+        }
+      } else {
+        depthwise_plane_forward(xpad.data(), w.data() + c * ksz, yp, g, pg);
+      }
     }
   }
 }
@@ -171,7 +227,9 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
 #pragma omp parallel if (par)
   {
     std::vector<float> xpad(pg.size(), 0.0f), dxpad(dx ? pg.size() : 0, 0.0f);
-    std::vector<float> dwacc(dw ? static_cast<std::size_t>(ksz) * g.wout : 0);
+    std::vector<float> dwacc(dw && g.stride != 1 ? static_cast<std::size_t>(ksz) * g.wout : 0);
+    // Unused columns stay zero: only the first wout of each row are ever written.
+    std::vector<float> dywide(g.stride == 1 ? static_cast<std::size_t>(g.hout) * pg.wp : 0, 0.0f);
 #pragma omp for schedule(static)
     for (int c = 0; c < g.cin; ++c) {
       std::fill(dwacc.begin(), dwacc.end(), 0.0f);
@@ -179,8 +237,18 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
         const std::size_t pl = static_cast<std::size_t>(n) * g.cin + c;
         pad_plane(x.data() + pl * in_plane, xpad.data(), g, pg);
         if (dx) std::fill(dxpad.begin(), dxpad.end(), 0.0f);
-        depthwise_plane_backward(xpad.data(), w.data() + c * ksz, dy.data() + pl * out_plane,
-                                 dx ? dxpad.data() : nullptr, dw ? dwacc.data() : nullptr, g, pg);
+        if (g.stride == 1) {
+          const float* dyp = dy.data() + pl * out_plane;
+          for (int oh = 0; oh < g.hout; ++oh) {
+            std::copy(dyp + static_cast<std::size_t>(oh) * g.wout, dyp + static_cast<std::size_t>(oh + 1) * g.wout,
+                      dywide.data() + static_cast<std::size_t>(oh) * pg.wp);
+          }
+          depthwise_plane_backward_wide(xpad.data(), w.data() + c * ksz, dywide.data(), dx ? dxpad.data() : nullptr,
+                                        dw ? dw->data() + c * ksz : nullptr, g, pg);
+        } else {
+          depthwise_plane_backward(xpad.data(), w.data() + c * ksz, dy.data() + pl * out_plane,
+                                   dx ? dxpad.data() : nullptr, dw ? dwacc.data() : nullptr, g, pg);
+        }
         if (dx) {
           float* dst = dx->data() + pl * in_plane;
           for (int ih = 0; ih < g.h; ++ih) {
@@ -191,7 +259,7 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
           }
         }
       }
-      if (dw) {
+      if (dw && g.stride != 1) {
         for (int t = 0; t < ksz; ++t) {
           const float* a = dwacc.data() + static_cast<std::size_t>(t) * g.wout;
           double sum = 0.0;
