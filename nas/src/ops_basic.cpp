@@ -4,6 +4,8 @@
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "hwnas/nas/ops.hpp"
 #include "ops_parallel.hpp"
@@ -48,41 +50,85 @@ Var relu(Tape& tape, const Var& x) {
   return out;
 }
 
+// Pools run separably: a horizontal pass over every input row (H x Wo), then a vertical pass
+// whose inner loop runs along contiguous output columns. Windows are clipped to the input, which
+// is both max-pool's -inf padding and avg-pool's count_include_pad=False.
+struct PoolWindows {
+  std::vector<int> lo, hi;  // [lo, hi) input range of each output position
+  PoolWindows(int out, int in, int kernel, int stride, int padding) : lo(out), hi(out) {
+    for (int o = 0; o < out; ++o) {
+      lo[o] = std::max(0, o * stride - padding);
+      hi[o] = std::min(in, o * stride - padding + kernel);
+    }
+  }
+};
+
+void check_pool(const char* op, const Var& x, int kernel, int stride, int padding) {
+  require_4d(op, x);
+  if (kernel < 1 || stride < 1 || padding < 0 || padding * 2 > kernel) {
+    throw std::invalid_argument(std::string(op) + ": kernel " + std::to_string(kernel) + ", stride " +
+                                std::to_string(stride) + ", padding " + std::to_string(padding) +
+                                " (padding must be at most kernel/2)");
+  }
+  const int ho = conv_output_size(x.value().h(), kernel, stride, padding, 1);
+  const int wo = conv_output_size(x.value().w(), kernel, stride, padding, 1);
+  if (ho < 1 || wo < 1) throw std::invalid_argument(std::string(op) + ": input " + shape_to_string(x.shape()) + " too small");
+}
+
 Var max_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
-  require_4d("max_pool2d", x);
+  check_pool("max_pool2d", x, kernel, stride, padding);
   const Tensor& xv = x.value();
   const int N = xv.n(), C = xv.c(), H = xv.h(), W = xv.w();
-  if (padding * 2 > kernel) throw std::invalid_argument("max_pool2d: padding must be at most kernel/2");
   const int Ho = conv_output_size(H, kernel, stride, padding, 1);
   const int Wo = conv_output_size(W, kernel, stride, padding, 1);
+  const PoolWindows rows(Ho, H, kernel, stride, padding), cols(Wo, W, kernel, stride, padding);
   Tensor y = Tensor::uninitialized({N, C, Ho, Wo});
   const bool need = tape.needs_grad({&x});
-  // Flat in-plane index of each window's winner, for routing the gradient.
-  auto argmax = std::make_shared<std::vector<int>>(need ? static_cast<std::size_t>(y.numel()) : 0);
+  // Flat in-plane index of each window's winner (the first maximum in row-major order, as the
+  // direct scan finds it), for routing the gradient.
+  auto argmax = std::make_shared<std::vector<int>>(static_cast<std::size_t>(y.numel()));
   const int planes = N * C;
   const std::size_t ip = static_cast<std::size_t>(H) * W, op = static_cast<std::size_t>(Ho) * Wo;
   const bool par = detail::worth_parallel(y.numel() * kernel * kernel);
-#pragma omp parallel for schedule(static) if (par)
-  for (int pl = 0; pl < planes; ++pl) {
-    const float* xin = xv.data() + pl * ip;
-    float* yo = y.data() + pl * op;
-    int* am = need ? argmax->data() + pl * op : nullptr;
-    for (int oh = 0; oh < Ho; ++oh) {
-      const int h0 = std::max(0, oh * stride - padding), h1 = std::min(H, oh * stride - padding + kernel);
-      for (int ow = 0; ow < Wo; ++ow) {
-        const int w0 = std::max(0, ow * stride - padding), w1 = std::min(W, ow * stride - padding + kernel);
-        float best = -std::numeric_limits<float>::infinity();
-        int bi = h0 * W + w0;
-        for (int ih = h0; ih < h1; ++ih)
-          for (int iw = w0; iw < w1; ++iw) {
-            const float v = xin[ih * W + iw];
-            if (v > best) {
-              best = v;
-              bi = ih * W + iw;
+#pragma omp parallel if (par)
+  {
+    std::vector<float> hm(static_cast<std::size_t>(H) * Wo);
+    std::vector<int> hi(static_cast<std::size_t>(H) * Wo);
+#pragma omp for schedule(static)
+    for (int pl = 0; pl < planes; ++pl) {
+      const float* xin = xv.data() + pl * ip;
+      for (int ih = 0; ih < H; ++ih) {
+        const float* xr = xin + static_cast<std::size_t>(ih) * W;
+        for (int ow = 0; ow < Wo; ++ow) {
+          int bi = cols.lo[ow];
+          float best = xr[bi];
+          for (int iw = bi + 1; iw < cols.hi[ow]; ++iw) {
+            if (xr[iw] > best) {
+              best = xr[iw];
+              bi = iw;
             }
           }
-        yo[oh * Wo + ow] = best;
-        if (am) am[oh * Wo + ow] = bi;
+          hm[static_cast<std::size_t>(ih) * Wo + ow] = best;
+          hi[static_cast<std::size_t>(ih) * Wo + ow] = ih * W + bi;
+        }
+      }
+      float* yo = y.data() + pl * op;
+      int* am = argmax->data() + pl * op;
+      for (int oh = 0; oh < Ho; ++oh) {
+        float* yr = yo + static_cast<std::size_t>(oh) * Wo;
+        int* ar = am + static_cast<std::size_t>(oh) * Wo;
+        const int h0 = rows.lo[oh];
+        std::copy(hm.begin() + static_cast<std::ptrdiff_t>(h0) * Wo, hm.begin() + static_cast<std::ptrdiff_t>(h0 + 1) * Wo, yr);
+        std::copy(hi.begin() + static_cast<std::ptrdiff_t>(h0) * Wo, hi.begin() + static_cast<std::ptrdiff_t>(h0 + 1) * Wo, ar);
+        for (int ih = h0 + 1; ih < rows.hi[oh]; ++ih) {
+          const float* hr = hm.data() + static_cast<std::size_t>(ih) * Wo;
+          const int* ir = hi.data() + static_cast<std::size_t>(ih) * Wo;
+          for (int ow = 0; ow < Wo; ++ow) {
+            const bool better = hr[ow] > yr[ow];  // strict: an earlier row keeps ties
+            yr[ow] = better ? hr[ow] : yr[ow];
+            ar[ow] = better ? ir[ow] : ar[ow];
+          }
+        }
       }
     }
   }
@@ -102,47 +148,85 @@ Var max_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
 }
 
 Var avg_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
-  require_4d("avg_pool2d", x);
+  check_pool("avg_pool2d", x, kernel, stride, padding);
   const Tensor& xv = x.value();
   const int N = xv.n(), C = xv.c(), H = xv.h(), W = xv.w();
-  if (padding * 2 > kernel) throw std::invalid_argument("avg_pool2d: padding must be at most kernel/2");
   const int Ho = conv_output_size(H, kernel, stride, padding, 1);
   const int Wo = conv_output_size(W, kernel, stride, padding, 1);
+  auto rows = std::make_shared<PoolWindows>(Ho, H, kernel, stride, padding);
+  auto cols = std::make_shared<PoolWindows>(Wo, W, kernel, stride, padding);
+  // In-bounds element count of each window (count_include_pad=False).
+  auto count = std::make_shared<std::vector<float>>(static_cast<std::size_t>(Ho) * Wo);
+  for (int oh = 0; oh < Ho; ++oh)
+    for (int ow = 0; ow < Wo; ++ow) {
+      (*count)[static_cast<std::size_t>(oh) * Wo + ow] =
+          static_cast<float>((rows->hi[oh] - rows->lo[oh]) * (cols->hi[ow] - cols->lo[ow]));
+    }
   Tensor y = Tensor::uninitialized({N, C, Ho, Wo});
   const int planes = N * C;
   const std::size_t ip = static_cast<std::size_t>(H) * W, op = static_cast<std::size_t>(Ho) * Wo;
   const bool par = detail::worth_parallel(y.numel() * kernel * kernel);
-#pragma omp parallel for schedule(static) if (par)
-  for (int pl = 0; pl < planes; ++pl) {
-    const float* xin = xv.data() + pl * ip;
-    float* yo = y.data() + pl * op;
-    for (int oh = 0; oh < Ho; ++oh) {
-      const int h0 = std::max(0, oh * stride - padding), h1 = std::min(H, oh * stride - padding + kernel);
-      for (int ow = 0; ow < Wo; ++ow) {
-        const int w0 = std::max(0, ow * stride - padding), w1 = std::min(W, ow * stride - padding + kernel);
-        float s = 0.0f;
-        for (int ih = h0; ih < h1; ++ih)
-          for (int iw = w0; iw < w1; ++iw) s += xin[ih * W + iw];
-        yo[oh * Wo + ow] = s / static_cast<float>((h1 - h0) * (w1 - w0));
+#pragma omp parallel if (par)
+  {
+    std::vector<float> hs(static_cast<std::size_t>(H) * Wo);
+#pragma omp for schedule(static)
+    for (int pl = 0; pl < planes; ++pl) {
+      const float* xin = xv.data() + pl * ip;
+      for (int ih = 0; ih < H; ++ih) {
+        const float* xr = xin + static_cast<std::size_t>(ih) * W;
+        float* hr = hs.data() + static_cast<std::size_t>(ih) * Wo;
+        for (int ow = 0; ow < Wo; ++ow) {
+          float acc = 0.0f;
+          for (int iw = cols->lo[ow]; iw < cols->hi[ow]; ++iw) acc += xr[iw];
+          hr[ow] = acc;
+        }
+      }
+      float* yo = y.data() + pl * op;
+      for (int oh = 0; oh < Ho; ++oh) {
+        float* __restrict yr = yo + static_cast<std::size_t>(oh) * Wo;
+        const float* cnt = count->data() + static_cast<std::size_t>(oh) * Wo;
+        const float* h0r = hs.data() + static_cast<std::size_t>(rows->lo[oh]) * Wo;
+        for (int ow = 0; ow < Wo; ++ow) yr[ow] = h0r[ow];
+        for (int ih = rows->lo[oh] + 1; ih < rows->hi[oh]; ++ih) {
+          const float* __restrict hr = hs.data() + static_cast<std::size_t>(ih) * Wo;
+#pragma omp simd
+          for (int ow = 0; ow < Wo; ++ow) yr[ow] += hr[ow];
+        }
+#pragma omp simd
+        for (int ow = 0; ow < Wo; ++ow) yr[ow] /= cnt[ow];
       }
     }
   }
   Var out(std::move(y));
   if (tape.needs_grad({&x})) {
-    tape.record(out, [x, out, kernel, stride, padding, planes, H, W, Ho, Wo, ip, op, par]() mutable {
+    tape.record(out, [x, out, rows, cols, count, planes, H, W, Ho, Wo, ip, op, par]() mutable {
       const float* dy = out.grad().data();
       float* dx = x.grad_mut().data();
-#pragma omp parallel for schedule(static) if (par)
-      for (int pl = 0; pl < planes; ++pl) {
-        float* dxi = dx + pl * ip;
-        const float* dyo = dy + pl * op;
-        for (int oh = 0; oh < Ho; ++oh) {
-          const int h0 = std::max(0, oh * stride - padding), h1 = std::min(H, oh * stride - padding + kernel);
-          for (int ow = 0; ow < Wo; ++ow) {
-            const int w0 = std::max(0, ow * stride - padding), w1 = std::min(W, ow * stride - padding + kernel);
-            const float g = dyo[oh * Wo + ow] / static_cast<float>((h1 - h0) * (w1 - w0));
-            for (int ih = h0; ih < h1; ++ih)
-              for (int iw = w0; iw < w1; ++iw) dxi[ih * W + iw] += g;
+#pragma omp parallel if (par)
+      {
+        // gv[ih][ow]: the gradient of every output column, spread down the rows it averaged.
+        std::vector<float> gv(static_cast<std::size_t>(H) * Wo);
+#pragma omp for schedule(static)
+        for (int pl = 0; pl < planes; ++pl) {
+          std::fill(gv.begin(), gv.end(), 0.0f);
+          const float* dyo = dy + pl * op;
+          for (int oh = 0; oh < Ho; ++oh) {
+            const float* dyr = dyo + static_cast<std::size_t>(oh) * Wo;
+            const float* cnt = count->data() + static_cast<std::size_t>(oh) * Wo;
+            for (int ih = rows->lo[oh]; ih < rows->hi[oh]; ++ih) {
+              float* __restrict gr = gv.data() + static_cast<std::size_t>(ih) * Wo;
+#pragma omp simd
+              for (int ow = 0; ow < Wo; ++ow) gr[ow] += dyr[ow] / cnt[ow];
+            }
+          }
+          float* dxi = dx + pl * ip;
+          for (int ih = 0; ih < H; ++ih) {
+            const float* gr = gv.data() + static_cast<std::size_t>(ih) * Wo;
+            float* dxr = dxi + static_cast<std::size_t>(ih) * W;
+            for (int ow = 0; ow < Wo; ++ow) {
+              const float g = gr[ow];
+              for (int iw = cols->lo[ow]; iw < cols->hi[ow]; ++iw) dxr[iw] += g;
+            }
           }
         }
       }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "hwnas/nas/ops.hpp"
 #include "test_autograd_gradcheck.hpp"
@@ -261,6 +262,43 @@ TEST(OpsBasic, DropoutAndDropPathMasksAndGradients) {
   EXPECT_EQ(max_abs_diff(d1.value(), d2.value()), 0.0f);  // same seed, same mask
   EXPECT_TRUE(dropout(t2, x, 0.5f, r2, false).same_node(x));
   EXPECT_TRUE(drop_path(t2, x, 0.3f, r2, false).same_node(x));
+}
+
+}  // namespace
+}  // namespace hwnas::nas
+
+namespace hwnas::nas {
+namespace {
+
+// Direct window scans, straight from the definitions, against the separable fast pools.
+TEST(OpsBasic, SeparablePoolsMatchDirectWindowScan) {
+  std::mt19937_64 rng(21);
+  for (const auto& [h, w, k, s, p] : {std::tuple{7, 6, 3, 1, 1}, std::tuple{9, 8, 3, 2, 1}, std::tuple{5, 5, 3, 2, 0},
+                                      std::tuple{8, 7, 5, 2, 2}, std::tuple{33, 33, 3, 2, 1}}) {
+    Var x = make_constant(Tensor::randn({3, 2, h, w}, rng));
+    Tape tape(false);
+    const Tensor mx = max_pool2d(tape, x, k, s, p).value();
+    const Tensor av = avg_pool2d(tape, x, k, s, p).value();
+    const int ho = conv_output_size(h, k, s, p, 1), wo = conv_output_size(w, k, s, p, 1);
+    ASSERT_EQ(mx.shape(), (Shape{3, 2, ho, wo}));
+    for (int n = 0; n < 3; ++n)
+      for (int c = 0; c < 2; ++c)
+        for (int oh = 0; oh < ho; ++oh)
+          for (int ow = 0; ow < wo; ++ow) {
+            float best = -1e30f;
+            double sum = 0.0;
+            int cnt = 0;
+            for (int i = oh * s - p; i < oh * s - p + k; ++i)
+              for (int j = ow * s - p; j < ow * s - p + k; ++j) {
+                if (i < 0 || i >= h || j < 0 || j >= w) continue;
+                best = std::max(best, x.value().at(n, c, i, j));
+                sum += x.value().at(n, c, i, j);
+                ++cnt;
+              }
+            EXPECT_EQ(mx.at(n, c, oh, ow), best);
+            EXPECT_NEAR(av.at(n, c, oh, ow), sum / cnt, 1e-6);
+          }
+  }
 }
 
 }  // namespace
