@@ -150,7 +150,7 @@ struct SyntheticOptions {
   std::uint64_t seed = 1;
 };
 SplitPair make_synthetic_sar(const SyntheticOptions& options);
-// Human-readable description of class k ("rectangle 1:3", "L-shape ...").
+// Short name of synthetic class k ("rect-1:2.3", "L-arms-0.55", "cross-T", "ring-4-points").
 std::string synthetic_class_name(int k);
 
 // ---------------------------------------------------------------------------------------------
