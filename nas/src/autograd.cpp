@@ -49,16 +49,16 @@ void Tape::record(const Var& output, std::function<void()> backward) {
   entries_.push_back(Entry{output.node_ptr(), std::move(backward)});
 }
 
-void Tape::backward(const Var& loss) {
+void Tape::backward(const Var& loss, bool retain_graph) {
   if (loss.numel() != 1) {
     throw std::invalid_argument("Tape::backward: loss must have one element, has shape " +
                                 shape_to_string(loss.shape()));
   }
   Tensor seed(loss.shape(), 1.0f);
-  backward(loss, seed);
+  backward(loss, seed, retain_graph);
 }
 
-void Tape::backward(const Var& output, const Tensor& seed) {
+void Tape::backward(const Var& output, const Tensor& seed, bool retain_graph) {
   if (seed.shape() != output.shape()) {
     throw std::invalid_argument("Tape::backward: seed shape " + shape_to_string(seed.shape()) +
                                 " differs from output shape " + shape_to_string(output.shape()));
@@ -68,15 +68,22 @@ void Tape::backward(const Var& output, const Tensor& seed) {
   for (auto& e : entries_) e.output->grad = Tensor();
   Var out = output;
   out.grad_mut() += seed;
-  run_backward();
+  run_backward(retain_graph);
 }
 
-void Tape::run_backward() {
+void Tape::run_backward(bool retain_graph) {
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
     // A node no gradient reached (a branch not feeding the loss) has nothing to propagate.
-    if (it->output->grad.empty()) continue;
-    it->backward();
+    if (!it->output->grad.empty()) it->backward();
+    if (!retain_graph) {
+      // Every consumer of this output was recorded later and has already run, so its gradient
+      // is complete and used: free it, and the closure with the activations it captured.
+      it->output->grad = Tensor();
+      it->backward = nullptr;
+      it->output.reset();
+    }
   }
+  if (!retain_graph) entries_.clear();
 }
 
 void Tape::clear() { entries_.clear(); }

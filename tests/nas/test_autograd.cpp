@@ -90,17 +90,32 @@ TEST(Autograd, RepeatedBackwardAddsOnceMoreIntoLeavesOnly) {
   Var x = make_parameter(Tensor({1}, 3.0f));
   Tape tape;
   Var y = mul(tape, x, relu(tape, x));  // x^2 for x > 0: dy/dx = 6
-  tape.backward(y);
-  tape.backward(y);
+  tape.backward(y, true);
+  EXPECT_EQ(tape.size(), 2u);
+  tape.backward(y, true);
   EXPECT_FLOAT_EQ(x.grad()[0], 12.0f);
   // Two losses from one recording add their gradients.
   Var x2 = make_parameter(Tensor({1}, 2.0f));
   Tape t2;
   Var a = mul_scalar(t2, x2, 3.0f);
   Var b = mul(t2, a, a);  // 9 x^2 -> 36
-  t2.backward(a);         // 3
+  t2.backward(a, true);   // 3
   t2.backward(b);
   EXPECT_FLOAT_EQ(x2.grad()[0], 39.0f);
+}
+
+TEST(Autograd, BackwardConsumesTheRecordingAndFreesIntermediates) {
+  Var w = make_parameter(Tensor({1000}, 1.0f));
+  Tape tape;
+  Var h = relu(tape, w);
+  std::weak_ptr<VarNode> hn = h.node_ptr();
+  Var loss = sum(tape, mul_scalar(tape, h, 2.0f));
+  h = Var();
+  tape.backward(loss);
+  EXPECT_EQ(tape.size(), 0u);
+  EXPECT_TRUE(hn.expired());  // the activation went with the closures that used it
+  EXPECT_FLOAT_EQ(w.grad()[7], 2.0f);
+  EXPECT_EQ(loss.value()[0], 2000.0f);  // values the caller holds stay readable
 }
 
 TEST(Autograd, BranchesNotReachingTheLossAreSkipped) {

@@ -100,11 +100,14 @@ class Tape {
   void record(const Var& output, std::function<void()> backward);
 
   // Seeds d loss / d loss = 1 (loss must have exactly one element) and runs the tape in reverse.
-  // Intermediate (recorded) grads are reset first, so several backward() calls over one
-  // recording each add their own gradient into the leaves (parameters) only.
-  void backward(const Var& loss);
+  // As in PyTorch, the recording is consumed: each closure, the activations only it kept and the
+  // gradient of its output are freed as soon as it has run, which keeps peak memory near the
+  // forward pass's, and the tape is empty afterwards. retain_graph = true keeps everything (and
+  // the intermediate gradients) so backward() can run again over the same recording; each call
+  // then resets the intermediate grads first and adds its own gradient into the leaves only.
+  void backward(const Var& loss, bool retain_graph = false);
   // Same with an explicit seed gradient of output's shape (vector-Jacobian product).
-  void backward(const Var& output, const Tensor& seed);
+  void backward(const Var& output, const Tensor& seed, bool retain_graph = false);
 
   // Drops every recorded closure (and the activations they hold). Keeps the workspace.
   void clear();
@@ -117,7 +120,7 @@ class Tape {
     std::shared_ptr<VarNode> output;
     std::function<void()> backward;
   };
-  void run_backward();
+  void run_backward(bool retain_graph);
 
   bool grad_enabled_;
   std::vector<Entry> entries_;
