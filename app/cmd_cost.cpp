@@ -7,6 +7,7 @@
 #include "hwnas/common/atomic_file.hpp"
 #include "hwnas/common/error.hpp"
 #include "hwnas/costmodels/cost_table.hpp"
+#include "hwnas/sim/presets.hpp"
 #include "hwnas/sim/topology.hpp"
 #include "options.hpp"
 
@@ -24,7 +25,7 @@ namespace hwnas::app {
 int cmd_cost(const Args& args) {
   Options o("cost", "Whole-network cost of a genotype's derived network (--genotype) or of a topology "
                     "file (--topology), simulated layer by layer.");
-  o.add("arch", "FILE", "", "accelerator config (arch_configs/*.json)")
+  o.add("arch", "FILE", "", "accelerator config file, or a preset name (e.g. gemmini_16x16)")
       .add("genotype", "FILE", "", "DARTS genotype JSON {normal, normal_concat, reduce, reduce_concat}")
       .add("topology", "FILE", "", "network topology (.csv or .json, see docs/sim-cli.md)");
   costgen_cli::declare_geometry_options(o);
@@ -34,7 +35,7 @@ int cmd_cost(const Args& args) {
   if (o.is_set("genotype") == o.is_set("topology"))
     throw InputError("hwnas cost", "give exactly one of --genotype and --topology");
 
-  const auto arch = sim::load_arch_config(o.required("arch"));
+  const auto arch = sim::load_arch_config_or_preset(o.required("arch"));
   const auto simulation = costgen_cli::simulation_from_options(o);
   costmodels::NetworkCostResult res;
   if (o.is_set("genotype")) {

@@ -6,6 +6,7 @@
 #include "hwnas/common/error.hpp"
 #include "hwnas/common/op_catalog.hpp"
 #include "hwnas/costmodels/cost_table.hpp"
+#include "hwnas/sim/presets.hpp"
 #include "options.hpp"
 
 namespace hwnas::app::costgen_cli {
@@ -66,7 +67,7 @@ namespace hwnas::app {
 int cmd_costgen(const Args& args) {
   Options o("costgen", "Build the cost table of a search space on one accelerator: every op on every edge of "
                        "every cell of the search network, simulated layer by layer (docs/costmodels.md).");
-  o.add("arch", "FILE", "", "accelerator config (arch_configs/*.json)")
+  o.add("arch", "FILE", "", "accelerator config file, or a preset name (e.g. gemmini_16x16)")
       .add("space", "NAME|LIST", "darts", "'darts', 'darts+conv' or a comma-separated op list");
   costgen_cli::declare_geometry_options(o);
   o.add("normalization", "METHOD", "per_edge_max", "recommended normalisation: per_edge_max, network_max, none")
@@ -77,7 +78,7 @@ int cmd_costgen(const Args& args) {
 
   costmodels::CostTableRequest req;
   const std::string out = o.required("out");
-  req.arch = sim::load_arch_config(o.required("arch"));
+  req.arch = sim::load_arch_config_or_preset(o.required("arch"));
   req.geometry = costgen_cli::geometry_from_options(o);
   req.ops = costgen_cli::catalog_from_options(o).select(o.str("space"));
   req.normalization = costmodels::parse_normalization(o.str("normalization"), "--normalization");

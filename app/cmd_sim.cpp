@@ -11,6 +11,7 @@
 #include "hwnas/common/progress.hpp"
 #include "hwnas/sim/analytic.hpp"
 #include "hwnas/sim/arch_config.hpp"
+#include "hwnas/sim/presets.hpp"
 #include "hwnas/sim/cycle_sim.hpp"
 #include "hwnas/sim/report.hpp"
 #include "hwnas/sim/scalesim_io.hpp"
@@ -97,7 +98,7 @@ std::string describe_arch(const ArchConfig& a) {
 
 int cmd_sim(const Args& raw_args) {
   Options opts("sim", "simulate a layer or a network on a systolic-array accelerator");
-  opts.add("arch", "FILE.json", "", "accelerator config (see arch_configs/)")
+  opts.add("arch", "FILE.json", "", "accelerator config file, or a preset name (e.g. gemmini_16x16)")
       .add("scalesim-cfg", "FILE.cfg", "", "SCALE-Sim v2 config instead of --arch")
       .add("layer", "SPEC",
            "", "one layer, e.g. 'conv2d h=32 w=32 c=16 k=16 r=3 pad=1' (repeatable)")
@@ -122,7 +123,7 @@ int cmd_sim(const Args& raw_args) {
     for (const auto& w : cfg.warnings) std::fprintf(stderr, "hwnas sim: note: %s\n", w.c_str());
     arch = cfg.arch;
   } else {
-    arch = sim::load_arch_config(opts.str("arch"));
+    arch = sim::load_arch_config_or_preset(opts.str("arch"));
   }
 
   // --- layers

@@ -1,6 +1,7 @@
 // hwnas: hardware-aware neural architecture search on systolic-array accelerators.
 // A thin dispatcher: each subcommand parses its own options (cmd_*.cpp).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -37,7 +38,14 @@ void print_usage(std::FILE* out) {
 
 }  // namespace
 
-// Debian's libsystemc.so owns main() and calls sc_main; hwnas links it, so this is the entry.
+// SystemC prints its copyright banner at elaboration unless this variable is set; a CLI whose
+// output users pipe and diff must not start with it. The program's own main() takes precedence
+// over the one in libsystemc.so, sets the variable, then enters SystemC the standard way.
+int main(int argc, char* argv[]) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}
+
 int sc_main(int argc, char* argv[]) {
   if (argc < 2) {
     print_usage(stderr);
