@@ -171,6 +171,20 @@ void depthwise_plane_backward_wide(const float* __restrict xpad, const float* __
     for (int kj = 0; kj < g.kw; ++kj) {
       const std::size_t off = static_cast<std::size_t>(ki * g.dil) * pg.wp + kj * g.dil;
       const int tap = ki * g.kw + kj;
+      if (dwk && dxpad) {
+        // Both gradients in one pass over dy.
+        const float* __restrict xs = xpad + off;
+        float* __restrict dxs = dxpad + off;
+        const float wv = wk[tap];
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+        for (std::size_t i = 0; i < len; ++i) {
+          acc += dywide[i] * xs[i];
+          dxs[i] += wv * dywide[i];
+        }
+        dwk[tap] += acc;
+        continue;
+      }
       if (dwk) {
         const float* __restrict xs = xpad + off;
         float acc = 0.0f;
