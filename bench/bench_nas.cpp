@@ -1,6 +1,8 @@
 // Op-level speed of the nas engine: convolution fast paths against the naive reference, depthwise
 // loops, Eigen GEMM, and one whole DARTS MixedOp edge forward + backward. Counters report
-// GFLOP/s (2 flops per multiply-add). The supernet-step benchmarks live in bench_supernet.cpp.
+// GFLOP/s (2 flops per multiply-add). Rates use wall time (the ops run OpenMP teams); on a
+// machine shared with other work, run with OMP_NUM_THREADS=1 and compare the CPU column.
+// The supernet-step benchmarks live in bench_supernet.cpp.
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -69,19 +71,19 @@ void BM_ConvBackwardNaive(benchmark::State& st) { conv_case(st, true, true); }
 
 // Dense 3x3, C = 16..64, 32x32, batch 32 (the stem and ReLUConvBN shapes of the DARTS net).
 BENCHMARK(BM_ConvForward)->ArgNames({"C", "k", "g", "N"})->Args({16, 3, 1, kBatch})->Args({32, 3, 1, kBatch})
-    ->Args({64, 3, 1, kBatch})->Unit(benchmark::kMillisecond);
+    ->Args({64, 3, 1, kBatch})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ConvBackward)->ArgNames({"C", "k", "g", "N"})->Args({16, 3, 1, kBatch})->Args({32, 3, 1, kBatch})
-    ->Args({64, 3, 1, kBatch})->Unit(benchmark::kMillisecond);
+    ->Args({64, 3, 1, kBatch})->Unit(benchmark::kMillisecond)->UseRealTime();
 // Pointwise 1x1 (one GEMM per sample) and depthwise 3x3 / 5x5 (direct loops).
 BENCHMARK(BM_ConvForward)->ArgNames({"C", "k", "g", "N"})->Args({16, 1, 1, kBatch})->Args({64, 1, 1, kBatch})
-    ->Args({16, 3, 0, kBatch})->Args({16, 5, 0, kBatch})->Args({64, 3, 0, kBatch})->Unit(benchmark::kMillisecond);
+    ->Args({16, 3, 0, kBatch})->Args({16, 5, 0, kBatch})->Args({64, 3, 0, kBatch})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ConvBackward)->ArgNames({"C", "k", "g", "N"})->Args({16, 1, 1, kBatch})->Args({64, 1, 1, kBatch})
-    ->Args({16, 3, 0, kBatch})->Args({16, 5, 0, kBatch})->Args({64, 3, 0, kBatch})->Unit(benchmark::kMillisecond);
+    ->Args({16, 3, 0, kBatch})->Args({16, 5, 0, kBatch})->Args({64, 3, 0, kBatch})->Unit(benchmark::kMillisecond)->UseRealTime();
 // The naive reference on the same shapes (batch 4 to keep runs short; GFLOP/s is comparable).
 BENCHMARK(BM_ConvForwardNaive)->ArgNames({"C", "k", "g", "N"})->Args({16, 3, 1, 4})->Args({16, 3, 0, 4})
-    ->Args({16, 1, 1, 4})->Unit(benchmark::kMillisecond);
+    ->Args({16, 1, 1, 4})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ConvBackwardNaive)->ArgNames({"C", "k", "g", "N"})->Args({16, 3, 1, 4})->Args({16, 3, 0, 4})
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_EigenGemm(benchmark::State& st) {
   const int n = static_cast<int>(st.range(0));
@@ -94,7 +96,7 @@ void BM_EigenGemm(benchmark::State& st) {
   }
   set_gflops(st, 2.0 * n * n * static_cast<double>(n));
 }
-BENCHMARK(BM_EigenGemm)->Arg(64)->Arg(256)->Arg(512)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_EigenGemm)->Arg(64)->Arg(256)->Arg(512)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // One DARTS search edge at C=16, 32x32, batch 32: the 8 ops (none, max/avg pool + BN, skip,
 // sep 3x3 / 5x5, dil 3x3 / 5x5), weighted by softmax(alpha), forward + backward. A search step
@@ -154,7 +156,7 @@ void BM_MixedEdge(benchmark::State& st) {
   st.counters["img/s"] = benchmark::Counter(kBatch, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_MixedEdge)->ArgNames({"C", "HW"})->Args({16, 32})->Args({32, 16})->Args({64, 8})
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace hwnas::nas
