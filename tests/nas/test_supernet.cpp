@@ -69,3 +69,49 @@ TEST(DerivedNetwork, ParameterCountsMatchDartsV2AndPdarts) {
   g.input_channels = 1;
   EXPECT_EQ(DerivedNetwork(g, darts_v2(), cat, 1).parameter_count(), 246106 - 864);
 }
+
+// The whole supernet's d loss / d alpha (autograd through every MixedOp, softmax, cell and the
+// classifier) against central finite differences of the loss itself.
+TEST(Supernet, AlphaGradientMatchesFiniteDifferences) {
+  SearchGeometry g;
+  g.input_channels = 1;
+  g.input_height = g.input_width = 4;
+  g.num_classes = 3;
+  g.cells = 3;
+  g.channels = 2;
+  g.nodes = 2;
+  Supernet net(g, darts_ops(), 11);
+  std::mt19937_64 rng(5);
+  const Tensor x = Tensor::randn({4, 1, 4, 4}, rng);
+  const std::vector<int> labels = {0, 1, 2, 1};
+  // Spread the alphas so the softmax is not flat (a flat softmax hides wiring mistakes).
+  for (CellType t : {CellType::kNormal, CellType::kReduce}) {
+    Var a = net.alpha(t);
+    a.value() = Tensor::randn(a.shape(), rng, 1.0f);
+  }
+  auto loss_value = [&]() {
+    Tape tape(false);
+    return static_cast<double>(cross_entropy(tape, net.forward(tape, make_constant(x), true), labels).value()[0]);
+  };
+  Tape tape;
+  const Var loss = cross_entropy(tape, net.forward(tape, make_constant(x), true), labels);
+  tape.backward(loss);
+  int checked = 0;
+  for (CellType t : {CellType::kNormal, CellType::kReduce}) {
+    Var a = net.alpha(t);
+    const Tensor grad = a.grad();
+    for (std::int64_t i = 0; i < a.numel(); i += 3) {
+      const float keep = a.value()[i];
+      const float h = 1e-2f;
+      a.value()[i] = keep + h;
+      const double up = loss_value();
+      a.value()[i] = keep - h;
+      const double down = loss_value();
+      a.value()[i] = keep;
+      const double fd = (up - down) / (2.0 * h);
+      EXPECT_NEAR(grad[i], fd, 2e-4 + 0.05 * std::abs(fd)) << cell_type_name(t) << " alpha " << i;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 10);
+}
