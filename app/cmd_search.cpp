@@ -61,6 +61,7 @@ int cmd_search(const Args& args) {
       .add("lr-min", "X", "0.001", "final weight learning rate")
       .add("arch-lr", "X", "3e-4", "alpha Adam learning rate")
       .add("seed", "N", "2", "seed of weights, alphas, split and batch order")
+      .flag("unrolled", "second-order DARTS (finite-difference Hessian-vector product; ~3x the alpha step)")
       .add("table", "FILE", "", "cost table JSON (docs/cost-table-format.md)")
       .add("arch", "FILE|PRESET", "", "build the cost table for this accelerator instead of --table")
       .add("fidelity", "analytic|cycle", "analytic", "simulator fidelity when building the table")
@@ -88,6 +89,7 @@ int cmd_search(const Args& args) {
   c.w_lr_min = o.number("lr-min", 0, 10);
   c.a_lr = o.number("arch-lr", 0, 10);
   c.seed = static_cast<std::uint64_t>(o.integer("seed", 0, std::numeric_limits<std::int64_t>::max()));
+  c.unrolled = o.enabled("unrolled");
   c.gamma = o.number("gamma", 0, 1e12);
   c.metric = nas::parse_metric(o.str("metric"), "--metric");
   c.normalization = nas::parse_normalization(o.str("normalization"), "--normalization");

@@ -32,7 +32,7 @@ nlohmann::json SearchConfig::to_json() const {
       {"weights", {{"optimizer", "sgd"}, {"lr", w_lr}, {"lr_min", w_lr_min}, {"momentum", w_momentum},
                    {"weight_decay", w_weight_decay}, {"grad_clip", grad_clip}, {"schedule", "cosine"}}},
       {"alphas", {{"optimizer", "adam"}, {"lr", a_lr}, {"beta1", a_beta1}, {"beta2", a_beta2},
-                  {"weight_decay", a_weight_decay}, {"order", "first"}}},
+                  {"weight_decay", a_weight_decay}, {"order", unrolled ? "second" : "first"}}},
       {"train_portion", train_portion},
       {"seed", seed},
       {"hardware", {{"gamma", gamma}, {"metric", metric_key(metric)},
@@ -78,7 +78,7 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
   {
     JsonObjectReader a = r.required_object("alphas");
     a.optional_enum("optimizer", "adam", {"adam"});
-    a.optional_enum("order", "first", {"first"});
+    c.unrolled = a.optional_enum("order", "first", {"first", "second"}) == "second";
     c.a_lr = a.required_number("lr", 0);
     c.a_beta1 = a.optional_number("beta1", 0.5, 0, 1);
     c.a_beta2 = a.optional_number("beta2", 0.999, 0, 1);
@@ -323,12 +323,18 @@ EpochRecord Search::run_epoch(std::int64_t epoch, const std::function<void(const
         val_it.next(vb);
       }
       const std::vector<int> vlabels = vb.labels;
-      net_->set_weights_trainable(false);
-      zero_grads(alphas);
-      const Var vloss = cross_entropy(tape, net_->forward(tape, batch_input(vb), true), vlabels);
-      check_finite(vloss, "validation (alpha step)", epoch, step);
-      tape.backward(vloss);
-      tape.clear();
+      if (config_.unrolled) {
+        const Tensor xt({tb.n, tb.channels, tb.height, tb.width}, tb.data);
+        const Tensor xv({vb.n, vb.channels, vb.height, vb.width}, vb.data);
+        unrolled_alpha_gradient(xt, tb.labels, xv, vlabels, lr, epoch, step);
+      } else {
+        net_->set_weights_trainable(false);
+        zero_grads(alphas);
+        const Var vloss = cross_entropy(tape, net_->forward(tape, batch_input(vb), true), vlabels);
+        check_finite(vloss, "validation (alpha step)", epoch, step);
+        tape.backward(vloss);
+        tape.clear();
+      }
       if (hw_.enabled()) {
         const HardwareTermValue hv = hw_.evaluate(net_->alpha_matrix(CellType::kNormal), net_->alpha_matrix(CellType::kReduce));
         for (int t = 0; t < 2; ++t) {
@@ -386,6 +392,78 @@ EpochRecord Search::run_epoch(std::int64_t epoch, const std::function<void(const
   r.images_per_second = seconds > 0 ? static_cast<double>(images) / seconds : 0;
   r.lr = lr;
   return r;
+}
+
+void Search::unrolled_alpha_gradient(const Tensor& xt, const std::vector<int>& lt, const Tensor& xv,
+                                     const std::vector<int>& lv, float xi, std::int64_t epoch, std::int64_t step) {
+  const std::vector<Var> weights = net_->weights();
+  const std::vector<Var> alphas = net_->alphas();
+  std::vector<Tensor> w0;
+  for (const auto& w : weights) w0.push_back(w.value());
+  Tape tape;
+  auto set_alphas_trainable = [&](bool on) {
+    for (auto a : alphas) a.set_requires_grad(on);
+  };
+  // Virtual step on the training batch: w' = w - xi (momentum * buf + g + wd * w).
+  set_alphas_trainable(false);
+  zero_grads(weights);
+  const Var tloss = cross_entropy(tape, net_->forward(tape, make_constant(xt), true), lt);
+  check_finite(tloss, "training (unrolled virtual step)", epoch, step);
+  tape.backward(tloss);
+  tape.clear();
+  const float mom = static_cast<float>(config_.w_momentum), wd = static_cast<float>(config_.w_weight_decay);
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    Var w = weights[i];
+    Eigen::VectorXf d = wd * w0[i].vec();
+    if (w.has_grad()) d += w.grad().vec();
+    if (!opt_->sgd.momentum_buffer(i).empty()) d += mom * opt_->sgd.momentum_buffer(i).vec();
+    w.value().vec() -= xi * d;
+  }
+  set_alphas_trainable(true);
+  // d L_val(w', alpha) / d alpha and v = d L_val / d w'.
+  zero_grads(weights);
+  zero_grads(alphas);
+  const Var vloss = cross_entropy(tape, net_->forward(tape, make_constant(xv), true), lv);
+  check_finite(vloss, "validation (alpha step)", epoch, step);
+  tape.backward(vloss);
+  tape.clear();
+  std::vector<Tensor> dalpha, v;
+  double norm2 = 0;
+  for (const auto& a : alphas) dalpha.push_back(a.grad());
+  for (const auto& w : weights) {
+    v.push_back(w.has_grad() ? w.grad() : Tensor::zeros_like(w.value()));
+    norm2 += static_cast<double>(v.back().vec().squaredNorm());
+  }
+  const float eps = norm2 > 0 ? static_cast<float>(0.01 / std::sqrt(norm2)) : 0.0f;
+  // Hessian-vector product (d/dalpha grad_w L_train) . v by central differences at w +- eps v.
+  net_->set_weights_trainable(false);
+  auto alpha_grad_at = [&](float sign) {
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      Var w = weights[i];
+      w.value() = w0[i];
+      w.value().vec() += (sign * eps) * v[i].vec();
+    }
+    zero_grads(alphas);
+    const Var l = cross_entropy(tape, net_->forward(tape, make_constant(xt), true), lt);
+    check_finite(l, "training (unrolled Hessian)", epoch, step);
+    tape.backward(l);
+    tape.clear();
+    std::vector<Tensor> g;
+    for (const auto& a : alphas) g.push_back(a.grad());
+    return g;
+  };
+  const std::vector<Tensor> gp = alpha_grad_at(1.0f), gm = alpha_grad_at(-1.0f);
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    Var w = weights[i];
+    w.value() = w0[i];
+  }
+  net_->set_weights_trainable(true);
+  for (std::size_t t = 0; t < alphas.size(); ++t) {
+    Var a = alphas[t];
+    Tensor& g = a.grad_mut();
+    g = dalpha[t];
+    if (eps > 0) g.vec() -= (xi / (2.0f * eps)) * (gp[t].vec() - gm[t].vec());
+  }
 }
 
 void Search::run(const std::function<void(const StepInfo&)>& on_step, std::int64_t stop_after_epochs) {

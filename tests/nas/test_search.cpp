@@ -226,3 +226,25 @@ TEST(Supernet, MemoryEstimateScalesWithBatchAndCountsEveryOp) {
     lower += 7 * edges_per_cell(c.geometry.nodes) * 8 * s.channels * s.out_height * s.out_width;
   EXPECT_GT(m8.activation_bytes, lower * 4);
 }
+
+// With xi = lr = 0 the unrolled model is the model itself and the Hessian term vanishes, so
+// second order must reproduce first order bit for bit; with lr > 0 it must not.
+TEST(Search, UnrolledEqualsFirstOrderAtZeroLearningRateOnly) {
+  const Dataset data = tiny_data(8);
+  const auto cat = hwnas::OpCatalog::builtin();
+  auto alphas_after = [&](bool unrolled, double lr) {
+    SearchConfig c = tiny_config();
+    c.epochs = 1;
+    c.max_steps_per_epoch = 2;
+    c.w_lr = lr;
+    c.w_lr_min = 0;
+    c.unrolled = unrolled;
+    Search s(c, data, cat, std::nullopt, fresh_dir(std::string("unrolled") + (unrolled ? "1" : "0")).string());
+    s.run();
+    return s.supernet().alpha(CellType::kNormal).value();
+  };
+  const Tensor first0 = alphas_after(false, 0.0), second0 = alphas_after(true, 0.0);
+  EXPECT_EQ(std::memcmp(first0.data(), second0.data(), static_cast<std::size_t>(first0.numel()) * 4), 0);
+  const Tensor first = alphas_after(false, 0.5), second = alphas_after(true, 0.5);
+  EXPECT_GT(max_abs_diff(first, second), 0.0f);
+}

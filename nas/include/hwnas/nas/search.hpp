@@ -35,6 +35,9 @@ struct SearchConfig {
   std::int64_t max_steps_per_epoch = 0; // 0 = the whole half split
   double w_lr = 0.025, w_lr_min = 0.001, w_momentum = 0.9, w_weight_decay = 3e-4, grad_clip = 5.0;
   double a_lr = 3e-4, a_beta1 = 0.5, a_beta2 = 0.999, a_weight_decay = 1e-3;
+  // Second order (DARTS --unrolled): grad_alpha L_val(w', alpha) - xi * Hessian-vector product by
+  // central finite differences, with w' = w - xi (momentum buf + grad_w L_train + wd w), xi = lr.
+  bool unrolled = false;
   double train_portion = 0.5;
   std::uint64_t seed = 2;
   // Hardware term (gamma = 0 or no table: plain DARTS).
@@ -87,6 +90,9 @@ class Search {
  private:
   void save_checkpoint() const;
   void write_artefacts() const;
+  // Leaves d L_val / d alpha of the unrolled model in the alphas' grads; weights unchanged.
+  void unrolled_alpha_gradient(const Tensor& xt, const std::vector<int>& lt, const Tensor& xv,
+                               const std::vector<int>& lv, float xi, std::int64_t epoch, std::int64_t step);
   EpochRecord run_epoch(std::int64_t epoch, const std::function<void(const StepInfo&)>& on_step);
 
   SearchConfig config_;
