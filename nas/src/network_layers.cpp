@@ -103,8 +103,19 @@ CompiledOp compile_op(const OpDef& op, int channels, int stride, bool affine, bo
   return out;
 }
 
-Var run_layers(Tape& tape, const std::vector<Layer>& layers, Var x, bool training) {
-  for (const Layer& l : layers) {
+bool starts_with_relu(const std::vector<Layer>& layers) {
+  return !layers.empty() &&
+         (layers[0].kind == Layer::Kind::kRelu || layers[0].kind == Layer::Kind::kFactorizedReduce);
+}
+
+Var run_layers(Tape& tape, const std::vector<Layer>& layers, Var x, bool training, const Var* relu_x) {
+  const bool shared = relu_x != nullptr && starts_with_relu(layers);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Layer& l = layers[i];
+    if (i == 0 && shared && l.kind == Layer::Kind::kRelu) {
+      x = *relu_x;
+      continue;
+    }
     switch (l.kind) {
       case Layer::Kind::kRelu: x = relu(tape, x); break;
       case Layer::Kind::kConv: x = conv2d(tape, x, l.weight, l.conv); break;
@@ -112,7 +123,7 @@ Var run_layers(Tape& tape, const std::vector<Layer>& layers, Var x, bool trainin
       case Layer::Kind::kMaxPool: x = max_pool2d(tape, x, l.kernel, l.stride, l.padding); break;
       case Layer::Kind::kAvgPool: x = avg_pool2d(tape, x, l.kernel, l.stride, l.padding); break;
       case Layer::Kind::kFactorizedReduce: {
-        const Var r = relu(tape, x);
+        const Var r = (i == 0 && shared) ? *relu_x : relu(tape, x);
         const Var a = conv2d(tape, r, l.weight, l.conv);
         const Var b = conv2d(tape, shift_crop(tape, r), l.weight2, l.conv);
         x = batch_norm(tape, concat_channels(tape, {a, b}), *l.bn, training);
@@ -124,11 +135,15 @@ Var run_layers(Tape& tape, const std::vector<Layer>& layers, Var x, bool trainin
 }
 
 std::int64_t layers_activation_floats(const std::vector<Layer>& layers, std::int64_t n, std::int64_t& c,
-                                      std::int64_t& h, std::int64_t& w) {
+                                      std::int64_t& h, std::int64_t& w, bool shared_relu) {
   std::int64_t total = 0;
-  for (const Layer& l : layers) {
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Layer& l = layers[i];
+    const bool skip_relu = shared_relu && i == 0;
     switch (l.kind) {
-      case Layer::Kind::kRelu: total += n * c * h * w; break;
+      case Layer::Kind::kRelu:
+        if (!skip_relu) total += n * c * h * w;
+        break;
       case Layer::Kind::kConv:
         c = l.weight.shape()[0];
         h = conv_output_size(static_cast<int>(h), l.weight.shape()[2], l.conv.stride, l.conv.padding, l.conv.dilation);
@@ -147,8 +162,8 @@ std::int64_t layers_activation_floats(const std::vector<Layer>& layers, std::int
         c = 2 * l.weight.shape()[0];
         h = (h + 1) / 2;
         w = (w + 1) / 2;
-        // relu, shifted crop, two half outputs, concat, BN (2x)
-        total += 2 * in + 4 * n * c * h * w;
+        // relu (unless shared), shifted crop, two half outputs, concat, BN (2x)
+        total += (skip_relu ? 1 : 2) * in + 4 * n * c * h * w;
         break;
       }
     }

@@ -59,13 +59,16 @@ Var Supernet::forward(Tape& tape, const Var& x, bool training) {
   for (const Cell& cell : cells_) {
     const Var& wts = cell.reduction ? w_reduce : w_normal;
     std::vector<Var> states = {run_layers(tape, cell.pre0, s0, training), run_layers(tape, cell.pre1, s1, training)};
+    // relu(state), computed once per state for all the ops (on all its edges) that start with it.
+    std::vector<Var> relu_states;
     std::size_t e = 0;
     for (std::int64_t node = 0; node < nodes; ++node) {
       std::vector<Var> terms;
       for (std::size_t j = 0; j < states.size(); ++j, ++e) {
+        if (relu_states.size() <= j) relu_states.push_back(relu(tape, states[j]));
         std::vector<Var> outs;
         for (const CompiledOp& op : cell.edges[e])
-          outs.push_back(op.zero ? Var() : run_layers(tape, op.layers, states[j], training));
+          outs.push_back(op.zero ? Var() : run_layers(tape, op.layers, states[j], training, &relu_states[j]));
         terms.push_back(weighted_sum(tape, outs, row(tape, wts, static_cast<int>(e))));
       }
       states.push_back(terms.size() == 1 ? terms[0] : add_n(tape, terms));
@@ -96,6 +99,7 @@ MemoryEstimate Supernet::estimate_memory(std::int64_t n) const {
     floats += layers_activation_floats(cell.pre0, n, c0, h0, w0);
     floats += layers_activation_floats(cell.pre1, n, c1, h1, w1);
     std::vector<std::int64_t> state_h = {h1, h1}, state_w = {w1, w1};
+    floats += 2 * n * c1 * h1 * w1;  // relu of the two inputs, shared by their ops
     std::size_t e = 0;
     std::int64_t node_c = c1, node_h = 0, node_w = 0;
     for (std::int64_t node = 0; node < g.nodes; ++node) {
@@ -103,7 +107,7 @@ MemoryEstimate Supernet::estimate_memory(std::int64_t n) const {
       for (std::size_t j = 0; j < inputs; ++j, ++e) {
         for (const CompiledOp& op : cell.edges[e]) {
           std::int64_t oc = node_c, oh = state_h[j], ow = state_w[j];
-          if (!op.zero) floats += layers_activation_floats(op.layers, n, oc, oh, ow);
+          if (!op.zero) floats += layers_activation_floats(op.layers, n, oc, oh, ow, true);
         }
         const int stride = (cell.reduction && j < 2) ? 2 : 1;
         node_h = (state_h[j] + stride - 1) / stride;
@@ -111,6 +115,7 @@ MemoryEstimate Supernet::estimate_memory(std::int64_t n) const {
         floats += n * node_c * node_h * node_w;  // weighted sum
       }
       if (inputs > 1) floats += n * node_c * node_h * node_w;  // node sum
+      if (node + 1 < g.nodes) floats += n * node_c * node_h * node_w;  // its shared relu
       state_h.push_back(node_h);
       state_w.push_back(node_w);
     }

@@ -65,12 +65,17 @@ CompiledOp compile_op(const OpDef& op, int channels, int stride, bool affine, bo
 Layer factorized_reduce(int c_in, int c_out, bool affine, ParameterRegistry& reg, const std::string& prefix);
 std::vector<Layer> relu_conv_bn(int c_in, int c_out, bool affine, ParameterRegistry& reg, const std::string& prefix);
 
-Var run_layers(Tape& tape, const std::vector<Layer>& layers, Var x, bool training);
+// relu_x: relu(x) computed once by the caller and shared by every op that starts with a ReLU
+// (sep/dil convs, FactorizedReduce): the same values, one tensor instead of one per op.
+Var run_layers(Tape& tape, const std::vector<Layer>& layers, Var x, bool training, const Var* relu_x = nullptr);
+// True if the op's first step is a ReLU of its input (it can use a shared relu_x).
+bool starts_with_relu(const std::vector<Layer>& layers);
 
 // Floats held for backward by run_layers on an input of shape [n, c, h, w] (outputs of every
-// layer; BN also keeps its normalised input); updates c/h/w to the output shape.
+// layer; BN also keeps its normalised input); updates c/h/w to the output shape. shared_relu:
+// the leading ReLU is the caller's shared tensor and is not counted.
 std::int64_t layers_activation_floats(const std::vector<Layer>& layers, std::int64_t n, std::int64_t& c,
-                                      std::int64_t& h, std::int64_t& w);
+                                      std::int64_t& h, std::int64_t& w, bool shared_relu = false);
 
 // The network a genotype describes (quark0/darts model.py NetworkCIFAR without the auxiliary
 // head): affine BN everywhere, no BN after pools, optional drop-path on non-identity ops.
