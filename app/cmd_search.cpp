@@ -134,8 +134,8 @@ int cmd_search(const Args& args) {
   }
   const nas::MemoryEstimate m = search.memory_estimate();
   std::fprintf(stderr,
-               "supernet: %lld weights, %lld steps/epoch; estimated peak memory %s (activations %s, their "
-               "gradients %s, parameters+optimiser %s, batches %s)\n",
+               "supernet: %lld weights, %lld steps/epoch; estimated peak memory %s (activations %s, "
+               "gradients in flight %s, parameters+optimiser %s, batches %s)\n",
                static_cast<long long>(search.supernet().weight_count()),
                static_cast<long long>(search.steps_per_epoch()), nas::format_bytes(m.total_bytes()).c_str(),
                nas::format_bytes(m.activation_bytes).c_str(), nas::format_bytes(m.gradient_bytes).c_str(),

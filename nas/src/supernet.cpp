@@ -1,5 +1,6 @@
 #include "hwnas/nas/supernet.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "hwnas/common/error.hpp"
@@ -94,7 +95,9 @@ MemoryEstimate Supernet::estimate_memory(std::int64_t n) const {
   std::int64_t c = g.stem_multiplier * g.channels, h = g.input_height, w = g.input_width;
   floats += 3 * n * c * h * w;  // stem conv + BN (output, normalised input)
   std::int64_t c_pp = c, h_pp = h, w_pp = w, c_p = c, h_p = h, w_p = w;
+  std::int64_t max_cell_floats = floats;
   for (const Cell& cell : cells_) {
+    const std::int64_t before = floats;
     std::int64_t c0 = c_pp, h0 = h_pp, w0 = w_pp, c1 = c_p, h1 = h_p, w1 = w_p;
     floats += layers_activation_floats(cell.pre0, n, c0, h0, w0);
     floats += layers_activation_floats(cell.pre1, n, c1, h1, w1);
@@ -120,12 +123,15 @@ MemoryEstimate Supernet::estimate_memory(std::int64_t n) const {
       state_w.push_back(node_w);
     }
     floats += n * g.nodes * node_c * node_h * node_w;  // concat
+    max_cell_floats = std::max(max_cell_floats, floats - before);
     c_pp = c_p; h_pp = h_p; w_pp = w_p;
     c_p = g.nodes * node_c; h_p = node_h; w_p = node_w;
   }
   MemoryEstimate m;
   m.activation_bytes = floats * 4;
-  m.gradient_bytes = floats * 4;  // each kept activation receives a gradient of its size
+  // Backward consumes the tape from the end and frees each gradient once its closure has run,
+  // so the gradients alive at once are bounded by about one cell's worth.
+  m.gradient_bytes = max_cell_floats * 4;
   const std::int64_t alphas = alpha_normal_.numel() + alpha_reduce_.numel();
   m.parameter_bytes = weight_count() * 4 * 3 + alphas * 4 * 4;
   m.input_bytes = 2 * n * g.input_channels * g.input_height * g.input_width * 4;

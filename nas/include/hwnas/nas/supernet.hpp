@@ -20,7 +20,7 @@ namespace hwnas::nas {
 
 struct MemoryEstimate {
   std::int64_t activation_bytes = 0;  // everything the tape keeps for backward (values)
-  std::int64_t gradient_bytes = 0;    // their gradients, allocated during backward
+  std::int64_t gradient_bytes = 0;    // gradients alive at once during backward (~ one cell)
   std::int64_t parameter_bytes = 0;   // weights + grads + SGD momentum + alphas/Adam
   std::int64_t input_bytes = 0;       // train + validation batches
   std::int64_t total_bytes() const { return activation_bytes + gradient_bytes + parameter_bytes + input_bytes; }
