@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <random>
 
 #include "hwnas/nas/tensor.hpp"
@@ -77,6 +78,31 @@ TEST(Tensor, ArithmeticHelpers) {
   EXPECT_EQ(a[1], -1.5f);
   EXPECT_THROW(a += Tensor({3}), std::invalid_argument);
   EXPECT_FLOAT_EQ(max_abs_diff(a, b), 3.5f);  // |2-3|, |-1.5+5|
+}
+
+TEST(Tensor, StorageIsAlignedAndRecycledFromTheCache) {
+  release_tensor_cache();
+  const float* first = nullptr;
+  {
+    Tensor a = Tensor::full({64, 1000}, 3.0f);  // 256000 bytes: cached size
+    first = a.data();
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(first) % detail::kStorageAlignBytes, 0u);
+  }
+  EXPECT_GE(tensor_cache_bytes(), 64u * 1000u * sizeof(float));
+  // A tensor of a size in the same class gets the freed block back, and constructors that
+  // promise zeros still deliver them over the recycled 3.0f values.
+  Tensor b = Tensor::zeros({64, 999});
+  EXPECT_EQ(b.data(), first);
+  EXPECT_EQ(b.max_abs(), 0.0f);
+  EXPECT_EQ(tensor_cache_bytes(), 0u);
+  // Small tensors bypass the cache but are aligned too.
+  Tensor c({3}, 1.0f);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(c.data()) % detail::kStorageAlignBytes, 0u);
+  Tensor d = b;  // a copy is a new block with the same values
+  EXPECT_NE(d.data(), b.data());
+  EXPECT_EQ(max_abs_diff(d, b), 0.0f);
+  release_tensor_cache();
+  EXPECT_EQ(tensor_cache_bytes(), 0u);
 }
 
 }  // namespace
