@@ -34,18 +34,27 @@ void simulate_vector_layer(const ArchConfig& arch, const Layer& layer, LayerStat
 }
 
 // The DramTimeline recurrence of mapping.hpp, evaluated over ONE group's folds. Its increments
-// S_{f+1} - S_f = max(c, xfer(d_{f+1} + w_{f-1})) depend only on fold-local words, and every group
-// repeats the same (d, w) sequence, so the sum over G groups follows from one group's sums: each
-// position j in the group occurs G times, except that the layer's fold 0 has no increment and
-// fold 1 has no w_{-1}. A depthwise layer thus costs O(folds per group), not O(folds).
-// Also accumulates the layer's DRAM counts into s.
+//   S_{j} - S_{j-1} = max(c, xfer(a_j + q_{j-2})) + (p_j > 0 ? xfer(w_{j-1} + p_j) : 0)
+// depend only on fold-local words, and every group repeats the same (a, p, w) sequence, so the
+// sum over G groups follows from one group's sums: each position j in the group occurs G times,
+// except that the layer's fold 0 has no increment and fold 1 has no q_{-1}. Only the q term
+// wraps into the previous group: position 0 never reads back (it is row fold 0), and the
+// read-back term of position j >= 1 uses w_{j-1} of its own group. q_{P-1} = w_{P-1} because
+// the next group's first fold reads nothing back. A depthwise layer thus costs O(folds per
+// group), not O(folds). Also accumulates the layer's DRAM counts into s.
 std::int64_t layer_end_cycle(const ArchConfig& arch, const GemmMapping& m, const DramPlan& plan,
                              LayerStats& s) {
   const std::int64_t c = m.cycles_per_fold;
   const auto xfer = [&](std::int64_t words) { return dram_transfer_cycles(arch, words); };
-  std::int64_t d0 = 0, d1 = 0;            // reads of positions 0 and 1
-  std::int64_t w_back2 = 0, w_back1 = 0;  // writes of positions j-2 and j-1
-  std::int64_t inc_sum = 0;  // sum over positions j >= 2 of max(c, xfer(d_j + w_{j-2}))
+  // Increment of a position with operand reads a, deferred write-back q two folds back and
+  // spill-and-read-back transfer of rb words.
+  const auto inc = [&](std::int64_t a, std::int64_t q, std::int64_t rb) {
+    return std::max(c, xfer(a + q)) + xfer(rb);
+  };
+  std::int64_t a0 = 0, a1 = 0, rb1 = 0;   // operand reads of positions 0, 1; read-back of 1
+  std::int64_t q_back2 = 0;               // q_{j-2} (final once position j-1 is seen)
+  std::int64_t w_back1 = 0;               // w_{j-1}
+  std::int64_t inc_sum = 0;  // sum over positions j >= 2 of their increments
   std::int64_t j = 0;
   FoldDram total;
   for (std::int64_t cf = 0; cf < m.col_folds; ++cf) {
@@ -55,15 +64,19 @@ std::int64_t layer_end_cycle(const ArchConfig& arch, const GemmMapping& m, const
       total.filter_read_words += f.filter_read_words;
       total.ofmap_read_words += f.ofmap_read_words;
       total.ofmap_write_words += f.ofmap_write_words;
-      const std::int64_t d = f.read_words();
+      const std::int64_t a = f.operand_read_words();
+      // The spill of position j-1 leaves at once when position j reads it back.
+      const std::int64_t rb = f.reads_back() ? w_back1 + f.ofmap_read_words : 0;
+      const std::int64_t q_back1 = f.reads_back() ? 0 : w_back1;
       if (j == 0) {
-        d0 = d;
+        a0 = a;
       } else if (j == 1) {
-        d1 = d;
+        a1 = a;
+        rb1 = rb;
       } else {
-        inc_sum += std::max(c, xfer(d + w_back2));
+        inc_sum += inc(a, q_back2, rb);
       }
-      w_back2 = w_back1;
+      q_back2 = q_back1;
       w_back1 = f.ofmap_write_words;
     }
   }
@@ -73,17 +86,18 @@ std::int64_t layer_end_cycle(const ArchConfig& arch, const GemmMapping& m, const
   s.dram_ofmap_reads = groups * total.ofmap_read_words;
   s.dram_ofmap_writes = groups * total.ofmap_write_words;
 
-  const std::int64_t w_last = w_back1;                                   // w_{P-1}
-  const std::int64_t w_second_last = per_group >= 2 ? w_back2 : w_last;  // w_{(P-2) mod P}
-  const std::int64_t start0 = xfer(d0);
+  const std::int64_t w_last = w_back1;                                   // w_{P-1} = q_{P-1}
+  const std::int64_t q_second_last = per_group >= 2 ? q_back2 : w_last;  // q_{(P-2) mod P}
+  const std::int64_t start0 = xfer(a0);
   if (groups * per_group == 1) return start0 + c + xfer(w_last);
-  // Periodic increments of positions 0 and 1 (their w_{j-2} wraps into the previous group).
-  const std::int64_t inc0 = std::max(c, xfer(d0 + w_second_last));
-  const std::int64_t inc1 = per_group >= 2 ? std::max(c, xfer(d1 + w_last)) : inc0;
+  // Periodic increments of positions 0 and 1 (their q_{j-2} wraps into the previous group).
+  const std::int64_t inc0 = inc(a0, q_second_last, 0);
+  const std::int64_t inc1 = per_group >= 2 ? inc(a1, w_last, rb1) : inc0;
   const std::int64_t per_group_sum = inc0 + (per_group >= 2 ? inc1 : 0) + inc_sum;
-  const std::int64_t first_inc = std::max(c, xfer(per_group >= 2 ? d1 : d0));  // w_{-1} = 0
+  const std::int64_t first_inc =
+      per_group >= 2 ? inc(a1, 0, rb1) : inc(a0, 0, 0);  // the layer's fold 1: q_{-1} = 0
   const std::int64_t start_last = start0 + groups * per_group_sum - inc0 - inc1 + first_inc;
-  return std::max(start_last + c, start_last + xfer(w_second_last)) + xfer(w_last);
+  return std::max(start_last + c, start_last + xfer(q_second_last)) + xfer(w_last);
 }
 
 void simulate_array_layer(const ArchConfig& arch, const Layer& layer, LayerStats& s) {

@@ -57,6 +57,8 @@ void CycleEngine::begin_layer(const Layer& layer, bool check_values, std::uint64
   fold_t_ = 0;
   prev_fold_writes_ = 0;
   cur_fold_writes_ = 0;
+  next_readback_words_ = 0;
+  readback_started_ = false;
   final_drain_started_ = false;
 
   // im2col geometry: separable validity tables (group-independent).
@@ -150,19 +152,20 @@ void CycleEngine::begin_layer(const Layer& layer, bool check_values, std::uint64
     dataflow_error_ = false;
   }
 
-  // Fold 0's operands must be in before the array can start.
+  // Fold 0's operands must be in before the array can start (row fold 0 reads nothing back).
   const FoldIndex first = fold_index(map_, 0);
   const FoldDram d0 = fold_dram_words(map_, plan_, first.col_fold, first.row_fold);
   start_job(d0.ifmap_read_words, d0.filter_read_words, d0.ofmap_read_words, 0);
 }
 
 void CycleEngine::start_job(std::int64_t read_ifmap, std::int64_t read_filter,
-                            std::int64_t read_ofmap, std::int64_t write_ofmap) {
+                            std::int64_t read_ofmap, std::int64_t write_ofmap, bool write_first) {
   job_ = Job{};
   job_.words[0] = read_ifmap;
   job_.words[1] = read_filter;
   job_.words[2] = read_ofmap;
   job_.words[3] = write_ofmap;
+  job_.write_first = write_first;
   job_.total_words = read_ifmap + read_filter + read_ofmap + write_ofmap;
   job_.cycles = dram_transfer_cycles(arch_, job_.total_words);
   if (job_.cycles == 0) {  // unlimited bandwidth (or nothing to move): in place at once
@@ -171,7 +174,7 @@ void CycleEngine::start_job(std::int64_t read_ifmap, std::int64_t read_filter,
     ctr_.dram_filter_reads += read_filter;
     ctr_.dram_ofmap_reads += read_ofmap;
     ctr_.dram_ofmap_writes += write_ofmap;
-    prefetch_words_ = read_ifmap + read_filter + read_ofmap;
+    prefetch_words_ += read_ifmap + read_filter + read_ofmap;
   }
 }
 
@@ -188,10 +191,14 @@ void CycleEngine::step_channel() {
                                        arch_.dram_bandwidth_words_per_cycle)));
   std::int64_t delta = moved - job_.moved_words;
   job_.moved_words = moved;
-  // Reads first (the next fold waits for them), then the write-back.
+  // Prefetch jobs move their reads first (the next fold waits for them), then the write-back.
+  // A spill-and-read-back job writes first: the partial sums it reads are those it writes.
   std::int64_t* const counters[4] = {&ctr_.dram_ifmap_reads, &ctr_.dram_filter_reads,
                                      &ctr_.dram_ofmap_reads, &ctr_.dram_ofmap_writes};
-  for (int c = 0; c < 4 && delta > 0; ++c) {
+  static constexpr int kReadsFirst[4] = {0, 1, 2, 3}, kWriteFirst[4] = {3, 0, 1, 2};
+  const int* const order = job_.write_first ? kWriteFirst : kReadsFirst;
+  for (int i = 0; i < 4 && delta > 0; ++i) {
+    const int c = order[i];
     const std::int64_t take = std::min(delta, job_.words[c]);
     job_.words[c] -= take;
     *counters[c] += take;
@@ -224,15 +231,17 @@ void CycleEngine::begin_fold() {
   prev_fold_writes_ = cur_fold_writes_;
   cur_fold_writes_ = cur.ofmap_write_words;
   // The halves swap: the prefetched words become active, and the channel starts on the next
-  // fold's operands together with the previous fold's write-back.
+  // fold's operands together with the previous fold's deferred write-back. Partial sums the
+  // next fold reads back are not fetched now: they are this fold's output, not yet computed.
   prefetch_words_ = 0;
   FoldDram next;
   if (f + 1 < map_.folds()) {
     const FoldIndex nf = fold_index(map_, f + 1);
     next = fold_dram_words(map_, plan_, nf.col_fold, nf.row_fold);
   }
-  start_job(next.ifmap_read_words, next.filter_read_words, next.ofmap_read_words,
-            prev_fold_writes_);
+  next_readback_words_ = next.ofmap_read_words;
+  readback_started_ = false;
+  start_job(next.ifmap_read_words, next.filter_read_words, 0, prev_fold_writes_);
   if (map_.dataflow == Dataflow::kOutputStationary)
     ctr_.sram_ofmap_writes += map_.rows + map_.cols;  // SCALE-Sim's per-fold counter quirk
   fold_active_ = true;
@@ -253,6 +262,14 @@ bool CycleEngine::step() {
     }
     if (fold_active_ || job_.busy()) break;
     if (next_fold_ < map_.folds()) {
+      if (next_readback_words_ > 0 && !readback_started_) {
+        // The last fold has ended and the prefetch is in: its spill goes out now, and the next
+        // fold's read-back of those same partial sums follows in the same transfer.
+        readback_started_ = true;
+        start_job(0, 0, next_readback_words_, cur_fold_writes_, true);
+        cur_fold_writes_ = 0;  // already in DRAM: the next fold has no write-back to carry
+        continue;
+      }
       begin_fold();
       break;
     }

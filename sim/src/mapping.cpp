@@ -206,14 +206,20 @@ std::int64_t dram_transfer_cycles(const ArchConfig& arch, std::int64_t words) {
                               arch.dram_bandwidth_unlimited);
 }
 
-void DramTimeline::add_fold(std::int64_t read_words, std::int64_t compute_cycles,
-                            std::int64_t write_words) {
+void DramTimeline::add_fold(std::int64_t operand_words, std::int64_t readback_words,
+                            std::int64_t compute_cycles, std::int64_t write_words) {
   if (folds_ == 0) {
-    start_ = xfer(read_words);
+    start_ = xfer(operand_words + readback_words);
   } else {
     // While the latest fold computes, the channel fetches this fold's operands together with
-    // the write-back of the fold before the latest one.
-    start_ += std::max(cycles_, xfer(read_words + write_prev_));
+    // the deferred write-back of the fold before the latest one.
+    start_ += std::max(cycles_, xfer(operand_words + write_prev_));
+    if (readback_words > 0) {
+      // This fold reads back the latest fold's spill: that spill can only be written once the
+      // latest fold has ended, and read once it is written. The array waits for the round trip.
+      start_ += xfer(write_cur_ + readback_words);
+      write_cur_ = 0;  // already in DRAM: nothing left to drain later
+    }
   }
   write_prev_ = write_cur_;
   write_cur_ = write_words;

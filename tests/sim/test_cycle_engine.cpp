@@ -137,9 +137,10 @@ TEST(CycleEngineHand, OsTwoFoldsOverlap) {
 }
 
 // ws 2x2, GEMM M=2 N=2 K=4, nothing resident (4-word SRAMs), B = 2: two row folds of
-// M + 2*rows + cols - 2 = 6 clocks. Fold 0 needs 4 ifmap + 4 weights (4 clocks); fold 1's 4 + 4
-// plus fold 0's 4 spilled partial sums read back take 6 clocks; fold 0's 4 spilled sums leave
-// during fold 1 (2 clocks); fold 1's 4 final sums drain after it (2): 4 + 6 + 6 + 2 = 18 clocks.
+// M + 2*rows + cols - 2 = 6 clocks. Fold 0 needs 4 ifmap + 4 weights (clocks 0..3); fold 1's
+// 4 + 4 operand words load while fold 0 runs (4..7, fold 0 runs 4..9). Fold 0's 4 spilled
+// partial sums leave once it has ended (10..11) and come straight back (12..13); fold 1 runs
+// 14..19; its 4 final sums drain 20..21: 22 clocks, 10 of them stalls.
 TEST(CycleEngineHand, WsPartialSumSpillLimitedBandwidth) {
   ArchConfig a = make_arch(2, 2, Dataflow::kWeightStationary);
   a.word_bytes = 256;  // 1 KiB = 4 words: half an SRAM holds 2
@@ -148,16 +149,69 @@ TEST(CycleEngineHand, WsPartialSumSpillLimitedBandwidth) {
   a.dram_bandwidth_words_per_cycle = 2;
   CycleEngine e(a);
   e.begin_layer(gemm(2, 2, 4), true, 3);
-  EXPECT_EQ(e.run_layer(), 18);
+  EXPECT_EQ(e.run_layer(), 22);
   const LayerStats s = e.finish_layer();
   EXPECT_EQ(s.compute_cycles, 11);
-  EXPECT_EQ(s.stall_cycles, 6);
+  EXPECT_EQ(s.stall_cycles, 10);
   EXPECT_EQ(s.dram_ifmap_reads, 8);
   EXPECT_EQ(s.dram_filter_reads, 8);
   EXPECT_EQ(s.dram_ofmap_reads, 4);
   EXPECT_EQ(s.dram_ofmap_writes, 8);
   EXPECT_EQ(s.sram_ofmap_writes, 8);
   EXPECT_EQ(e.ofmap_values(), e.reference_ofmap());
+}
+
+// ws 2x2, GEMM M=3 N=4 K=6, nothing resident (4-word SRAMs, Fo = 12), B = 2 words/clock.
+// 3 row folds x 2 col folds of 3 + 4 + 2 - 2 = 7 clocks. Every fold needs 6 ifmap words
+// (18 * 2/6, re-streamed per col fold) + a 4-word weight tile = 10 operand words (5 clocks) and
+// writes its 3x2 slice (6 words); row folds 1 and 2 read back the previous row fold's 6 words.
+// Clock by clock (half-open intervals):
+//   0..5    fold 0's operands (stall 5)      5..12   fold 0;  fold 1's operands 5..10
+//   12..18  fold 0's spill out, then back (12 words, stall 6)
+//   18..25  fold 1;  fold 2's operands 18..23
+//   25..31  fold 1's spill out and back (stall 6)
+//   31..38  fold 2;  fold 3's operands 31..36
+//   38..45  fold 3 (col fold 1 starts afresh: nothing to read back); the channel carries fold
+//           4's 10 operand words and then fold 2's 6 final outputs: 16 words, 38..46 (stall 1)
+//   46..52  fold 3's spill out and back (stall 6)
+//   52..59  fold 4;  fold 5's operands 52..57
+//   59..65  fold 4's spill out and back (stall 6)
+//   65..72  fold 5;  its 6 final outputs drain 72..75 (stall 3)
+// 75 clocks: total 74, compute 6*7 - 1 = 41, stalls 5+6+6+1+6+6+3 = 33.
+TEST(CycleEngineHand, WsReadBackWaitsForSpillAcrossColFolds) {
+  ArchConfig a = make_arch(2, 2, Dataflow::kWeightStationary);
+  a.word_bytes = 256;
+  a.ifmap_sram_kib = a.filter_sram_kib = a.ofmap_sram_kib = 1;
+  a.dram_bandwidth_unlimited = false;
+  a.dram_bandwidth_words_per_cycle = 2;
+  const Layer l = gemm(3, 4, 6);
+  CycleEngine e(a);
+  e.begin_layer(l, true, 5);
+  // Causality, clock by clock: no partial sum is read back before it has been written, and a
+  // fold's spill is read back only after that fold has completed.
+  std::int64_t clocks = 0;
+  while (e.step()) {
+    ++clocks;
+    const CycleCounters& c = e.counters();
+    // Spills are the writes of row folds 0 and 1 of each col fold: 6 words per completed one.
+    const std::int64_t spilling_done = (c.folds / 3) * 2 + std::min<std::int64_t>(c.folds % 3, 2);
+    ASSERT_LE(c.dram_ofmap_reads, c.dram_ofmap_writes) << "clock " << clocks;
+    ASSERT_LE(c.dram_ofmap_reads, 6 * spilling_done) << "clock " << clocks;
+  }
+  EXPECT_EQ(clocks, 75);
+  const LayerStats s = e.finish_layer();
+  EXPECT_EQ(s.total_cycles, 74);
+  EXPECT_EQ(s.compute_cycles, 41);
+  EXPECT_EQ(s.stall_cycles, 33);
+  EXPECT_EQ(s.dram_ifmap_reads, 2 * 18);
+  EXPECT_EQ(s.dram_filter_reads, 24);
+  EXPECT_EQ(s.dram_ofmap_reads, 2 * 12);
+  EXPECT_EQ(s.dram_ofmap_writes, 3 * 12);
+  EXPECT_EQ(e.ofmap_values(), e.reference_ofmap());
+  // The analytic twin gets the same figures from the closed-form recurrence.
+  const LayerStats t = simulate_layer_analytic(a, l);
+  EXPECT_EQ(t.total_cycles, 74);
+  EXPECT_EQ(t.stall_cycles, 33);
 }
 
 // SCALE-Sim's rn18_conv3_1a (56x56x64 -> 128, 3x3, stride 2, ceil: 28x28 outputs) on 8x8 os:
@@ -364,6 +418,55 @@ TEST(CycleEngineVsAnalytic, RandomLayersAllDataflows) {
   EXPECT_GT(covered.restream, 20);
   EXPECT_GT(covered.vector_stalls, 5);
   EXPECT_GT(covered.groups, 50);
+}
+
+// Causality on random ws/is layers whose ofmap spills: at every clock, the partial sums read
+// back never outnumber the words written so far, nor the spills of the folds completed so far.
+TEST(CycleEngineVsAnalytic, PartialSumsAreReadOnlyAfterTheyAreWritten) {
+  const std::uint64_t seed = 77;
+  std::mt19937_64 rng(seed);
+  auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  int spilled = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    ArchConfig a = make_arch(uni(1, 4), uni(1, 4),
+                             trial % 2 ? Dataflow::kWeightStationary : Dataflow::kInputStationary);
+    a.word_bytes = 64;  // 1 KiB = 16 words: half an SRAM holds 8
+    a.ifmap_sram_kib = a.filter_sram_kib = a.ofmap_sram_kib = 1;
+    a.dram_bandwidth_unlimited = false;
+    static const double kBandwidths[] = {0.5, 1, 1.5, 3, 16};
+    a.dram_bandwidth_words_per_cycle = kBandwidths[uni(0, 4)];
+    const Layer l = gemm(uni(3, 8), uni(3, 8), uni(3, 10));
+    SCOPED_TRACE("trial " + std::to_string(trial) + ": " + layer_spec_string(l) + " on " +
+                 std::to_string(a.array_rows) + "x" + std::to_string(a.array_cols) + " " +
+                 dataflow_name(a.dataflow) + " B=" +
+                 std::to_string(a.dram_bandwidth_words_per_cycle));
+    const GemmMapping m = map_gemm(a, l);
+    const DramPlan plan = plan_dram(a, l);
+    // Spill words of folds 0 .. f-1: the writes of every fold the next fold reads back.
+    std::vector<std::int64_t> spill_prefix(static_cast<std::size_t>(m.folds()) + 1, 0);
+    for (std::int64_t f = 0; f < m.folds(); ++f) {
+      const FoldIndex idx = fold_index(m, f);
+      std::int64_t spill = 0;
+      if (f + 1 < m.folds()) {
+        const FoldIndex nx = fold_index(m, f + 1);
+        if (fold_dram_words(m, plan, nx.col_fold, nx.row_fold).reads_back())
+          spill = fold_dram_words(m, plan, idx.col_fold, idx.row_fold).ofmap_write_words;
+      }
+      spill_prefix[static_cast<std::size_t>(f) + 1] = spill_prefix[static_cast<std::size_t>(f)] + spill;
+    }
+    CycleEngine e(a);
+    e.begin_layer(l);
+    while (e.step()) {
+      const CycleCounters& c = e.counters();
+      ASSERT_LE(c.dram_ofmap_reads, c.dram_ofmap_writes) << "clock " << c.clocks;
+      ASSERT_LE(c.dram_ofmap_reads, spill_prefix[static_cast<std::size_t>(c.folds)])
+          << "clock " << c.clocks;
+    }
+    const LayerStats s = e.finish_layer();
+    spilled += s.dram_ofmap_reads > 0;
+    expect_same(s, simulate_layer_analytic(a, l));
+  }
+  EXPECT_GT(spilled, 30);
 }
 
 // The engine is reusable: a second layer after the first starts from a clean accelerator.

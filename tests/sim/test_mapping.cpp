@@ -124,30 +124,54 @@ TEST(Mapping, TimelineHandWorked) {
   // B = 2: S0 = 10/2 = 5; S1 = 5 + max(5, 4/2) = 10; S2 = 10 + max(5, (4+2)/2) = 15;
   // E = 20; w0 already gone, w1 (2 words) drains 15..16 < 20; then w2: end = 20 + 1 = 21.
   DramTimeline a(2.0, false);
-  a.add_fold(10, 5, 2);
-  a.add_fold(4, 5, 2);
-  a.add_fold(4, 5, 2);
+  a.add_fold(10, 0, 5, 2);
+  a.add_fold(4, 0, 5, 2);
+  a.add_fold(4, 0, 5, 2);
   EXPECT_EQ(a.end_cycle(), 21);
   // B = 1: S0 = 10; S1 = 10 + max(5, 4) = 15; S2 = 15 + max(5, 4+2) = 21; E = 26;
   // w1 drains 21..23; w2 drains 26..28.
   DramTimeline b(1.0, false);
-  b.add_fold(10, 5, 2);
-  b.add_fold(4, 5, 2);
-  b.add_fold(4, 5, 2);
+  b.add_fold(10, 0, 5, 2);
+  b.add_fold(4, 0, 5, 2);
+  b.add_fold(4, 0, 5, 2);
   EXPECT_EQ(b.end_cycle(), 28);
   EXPECT_EQ(b.compute_cycles_sum(), 15);
   // Write-bound: w0 (10 words at B = 1) is still queued when the last fold ends at 2:
   // it drains 1..11, then w1 11..21.
   DramTimeline c(1.0, false);
-  c.add_fold(0, 1, 10);
-  c.add_fold(0, 1, 10);
+  c.add_fold(0, 0, 1, 10);
+  c.add_fold(0, 0, 1, 10);
   EXPECT_EQ(c.end_cycle(), 21);
   // Unlimited: end = sum of fold cycles.
   DramTimeline d(0, true);
-  d.add_fold(1000, 7, 1000);
-  d.add_fold(1000, 9, 1000);
+  d.add_fold(1000, 0, 7, 1000);
+  d.add_fold(1000, 1000, 9, 1000);
   EXPECT_EQ(d.end_cycle(), 16);
   EXPECT_EQ(DramTimeline(1.0, false).end_cycle(), 0);
+}
+
+TEST(Mapping, TimelineReadBackWaitsForTheSpill) {
+  // B = 1, three folds of 5 cycles, 2 operand words and 3 written words each; fold 1 reads back
+  // fold 0's 3-word spill, fold 2 reads nothing back.
+  //   0..2   fold 0's operands;            fold 0 runs 2..7, fold 1's operands load 2..4
+  //   7..13  fold 0's spill out (7..10), then read back (10..13): the array waits 6 cycles
+  //   13     fold 1 runs 13..18; fold 2's operands load 13..15 (fold 0's write-back is gone)
+  //   18     fold 2 runs 18..23; fold 1's write-back (3) drains 18..21
+  //   23     fold 2's write-back drains 23..26
+  DramTimeline t(1.0, false);
+  t.add_fold(2, 0, 5, 3);
+  t.add_fold(2, 3, 5, 3);
+  EXPECT_EQ(t.start_of_last_fold(), 13);
+  t.add_fold(2, 0, 5, 3);
+  EXPECT_EQ(t.start_of_last_fold(), 18);
+  EXPECT_EQ(t.end_cycle(), 26);
+  // A fold that reads back is never started before the fold it reads from has ended and its
+  // spill has crossed the channel twice, however fast the operand prefetch is.
+  DramTimeline u(4.0, false);
+  u.add_fold(0, 0, 10, 8);
+  u.add_fold(0, 8, 10, 8);
+  EXPECT_EQ(u.start_of_last_fold(), 10 + 16 / 4);
+  EXPECT_EQ(u.end_cycle(), 14 + 10 + 2);
 }
 
 TEST(Mapping, OsFoldWordsResidentAndStreamed) {

@@ -30,7 +30,7 @@ std::string layer_shape_key(const sim::Layer& layer);
 
 // Bumped whenever what a cache entry means changes (the decomposition, the stored fields, or the
 // simulator's model). The cache key also includes the hwnas version.
-inline constexpr int kLayerCacheFormatVersion = 1;
+inline constexpr int kLayerCacheFormatVersion = 2;
 std::string default_simulator_version();  // "<hwnas version>/model-<kLayerCacheFormatVersion>"
 
 struct SimulationOptions {

@@ -67,7 +67,7 @@ class CycleEngine {
 
   void begin_fold();
   void start_job(std::int64_t read_ifmap, std::int64_t read_filter, std::int64_t read_ofmap,
-                 std::int64_t write_ofmap);
+                 std::int64_t write_ofmap, bool write_first = false);
   void step_channel();
   void step_array_counts(std::int64_t t);
   void step_array_values(std::int64_t t);
@@ -104,13 +104,17 @@ class CycleEngine {
   std::int64_t fold_t_ = 0;       // clock within the active fold
   FoldIndex fold_{};
   std::int64_t rows_used_ = 0, cols_used_ = 0, row_base_ = 0, col_base_ = 0;
-  std::int64_t prev_fold_writes_ = 0;  // w_{f-1} waiting for the next job
+  std::int64_t prev_fold_writes_ = 0;  // w_{f-1} waiting for the next job (0 if it was spilled)
   std::int64_t cur_fold_writes_ = 0;   // w_f of the active fold
+  std::int64_t next_readback_words_ = 0;  // p_{f+1}: the next fold reads back this fold's spill
+  bool readback_started_ = false;         // the spill-and-read-back job for it has been issued
   bool final_drain_started_ = false;
 
-  // DRAM channel: one job at a time, read words first, then write words.
+  // DRAM channel: one job at a time, read words first, then write words (or, for a
+  // spill-and-read-back job, the write first).
   struct Job {
     std::int64_t words[4] = {0, 0, 0, 0};  // ifmap rd, filter rd, ofmap rd, ofmap wr
+    bool write_first = false;
     std::int64_t total_words = 0;
     std::int64_t cycles = 0;               // dram_transfer_cycles(total_words)
     std::int64_t done_cycles = 0;

@@ -96,16 +96,20 @@ std::int64_t share_words(std::int64_t footprint_words, std::int64_t u0, std::int
 
 // DRAM words of one fold. The reads (d_f) must arrive before the fold starts; the write-back
 // (w_f) is produced by the fold and leaves while later folds run. ofmap_read_words are partial
-// sums read back (ws/is with a non-resident ofmap, every row fold after the first).
+// sums read back (ws/is with a non-resident ofmap, every row fold after the first): exactly the
+// words the previous fold (the same col slice's previous row fold) spilled, so they can only be
+// fetched once that fold has ended and its spill is in DRAM (see DramTimeline).
 // The pattern is the same for every group, so only the col/row fold position matters.
 struct FoldDram {
   std::int64_t ifmap_read_words = 0;
   std::int64_t filter_read_words = 0;
   std::int64_t ofmap_read_words = 0;
   std::int64_t ofmap_write_words = 0;
-  std::int64_t read_words() const {
-    return ifmap_read_words + filter_read_words + ofmap_read_words;
-  }
+  // Operands (ifmap + filter): prefetched while the previous fold runs.
+  std::int64_t operand_read_words() const { return ifmap_read_words + filter_read_words; }
+  std::int64_t read_words() const { return operand_read_words() + ofmap_read_words; }
+  // True when this fold reads back the previous fold's spilled partial sums.
+  bool reads_back() const { return ofmap_read_words > 0; }
 };
 FoldDram fold_dram_words(const GemmMapping& m, const DramPlan& plan, std::int64_t col_fold,
                          std::int64_t row_fold);
@@ -115,10 +119,16 @@ FoldDram fold_dram_words(const GemmMapping& m, const DramPlan& plan, std::int64_
 std::int64_t dram_transfer_cycles(std::int64_t words, double words_per_cycle, bool unlimited);
 std::int64_t dram_transfer_cycles(const ArchConfig& arch, std::int64_t words);
 
-// The double-buffered fold/DRAM recurrence of docs/sim-model.md section 2. Feed the folds in
-// order with add_fold, then read end_cycle():
-//   S_0 = xfer(d_0);  S_{f+1} = S_f + max(c_f, xfer(d_{f+1} + w_{f-1}));
-//   end = max(S_{F-1} + c_{F-1}, S_{F-1} + xfer(w_{F-2})) + xfer(w_{F-1}).
+// The double-buffered fold/DRAM recurrence of docs/sim-model.md section 2. Fold f has operand
+// reads a_f, partial-sum read-back p_f (p_f > 0 only when it reads back fold f-1's spill, and
+// then p_f = w_{f-1}), c_f compute cycles and write-back w_f. A write-back normally leaves in the
+// transfer issued when the next fold starts; a spill that the next fold reads back leaves at once
+// instead, so let q_f = 0 when p_{f+1} > 0, else q_f = w_f. Then
+//   S_0 = xfer(a_0);
+//   S_{f+1} = S_f + max(c_f, xfer(a_{f+1} + q_{f-1})) + (p_{f+1} > 0 ? xfer(w_f + p_{f+1}) : 0);
+//   end = max(S_{F-1} + c_{F-1}, S_{F-1} + xfer(q_{F-2})) + xfer(w_{F-1}).
+// The second term of S_{f+1} is the spill-and-read-back transfer: it starts when fold f has ended
+// and the prefetch is done, writes w_f first and then reads p_{f+1}, and fold f+1 waits for it.
 // Layer total cycles = end_cycle() - 1; stall cycles = end_cycle() - sum(c_f).
 class DramTimeline {
  public:
@@ -127,7 +137,12 @@ class DramTimeline {
   explicit DramTimeline(const ArchConfig& arch)
       : DramTimeline(arch.dram_bandwidth_words_per_cycle, arch.dram_bandwidth_unlimited) {}
 
-  void add_fold(std::int64_t read_words, std::int64_t compute_cycles, std::int64_t write_words);
+  // operand_words = a_f, readback_words = p_f, write_words = w_f.
+  void add_fold(std::int64_t operand_words, std::int64_t readback_words,
+                std::int64_t compute_cycles, std::int64_t write_words);
+  void add_fold(const FoldDram& d, std::int64_t compute_cycles) {
+    add_fold(d.operand_read_words(), d.ofmap_read_words, compute_cycles, d.ofmap_write_words);
+  }
   std::int64_t folds() const { return folds_; }
   std::int64_t start_of_last_fold() const { return start_; }
   // Cycle at which the last write-back has drained (0 when no fold was added).
@@ -143,7 +158,7 @@ class DramTimeline {
   std::int64_t folds_ = 0;
   std::int64_t start_ = 0;       // S of the latest fold
   std::int64_t cycles_ = 0;      // c of the latest fold
-  std::int64_t write_prev_ = 0;  // w of the fold before the latest
+  std::int64_t write_prev_ = 0;  // q of the fold before the latest (its deferred write-back)
   std::int64_t write_cur_ = 0;   // w of the latest fold
   std::int64_t compute_sum_ = 0;
 };
