@@ -2,6 +2,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -142,64 +144,121 @@ void depthwise_plane_backward(const float* __restrict xpad, const float* __restr
 }
 
 // Stride 1: the output is computed over the padded width (wp columns per row, the last
-// wp - wout of them unused), so each tap is ONE long contiguous FMA stream over the flattened
-// plane instead of hout short rows. L = (hout-1)*wp + wout keeps every read inside the buffer.
+// wp - wout of them unused), so the plane is ONE long contiguous stream instead of hout short
+// rows. L = (hout-1)*wp + wout. Every kernel below works on blocks of kBlock consecutive
+// positions and keeps the block's sums in registers across all filter taps (one load per tap
+// and one store per block, instead of a load-add-store of the output per tap). Buffers carry
+// kBlock zero floats of slack past the last position so the final block needs no tail loop.
+constexpr int kBlock = 32;
+constexpr int kMaxTaps = 49;  // kernels up to 7x7 use the blocked loops; larger ones fall back
+
 std::size_t wide_len(const ConvGeom& g, const PadGeom& pg) {
   return static_cast<std::size_t>(g.hout - 1) * pg.wp + g.wout;
 }
+std::size_t round_up_block(std::size_t n) { return (n + kBlock - 1) / kBlock * kBlock; }
 
-void depthwise_plane_forward_wide(const float* __restrict xpad, const float* __restrict wk, float* __restrict ywide,
-                                  const ConvGeom& g, const PadGeom& pg) {
-  const std::size_t len = wide_len(g, pg);
-  std::fill(ywide, ywide + len, 0.0f);
+// Offsets of the taps in the padded plane, row-major tap order.
+int tap_offsets(const ConvGeom& g, const PadGeom& pg, std::ptrdiff_t* off) {
+  int t = 0;
   for (int ki = 0; ki < g.kh; ++ki)
-    for (int kj = 0; kj < g.kw; ++kj) {
-      const float wv = wk[ki * g.kw + kj];
-      const float* __restrict xs = xpad + static_cast<std::size_t>(ki * g.dil) * pg.wp + kj * g.dil;
-#pragma omp simd
-      for (std::size_t i = 0; i < len; ++i) ywide[i] += wv * xs[i];
-    }
+    for (int kj = 0; kj < g.kw; ++kj) off[t++] = static_cast<std::ptrdiff_t>(ki * g.dil) * pg.wp + kj * g.dil;
+  return t;
 }
 
-// dywide holds dy with rows widened to wp and zeros in the unused columns, so those columns add
-// nothing to either gradient.
+// 16 floats in one register on AVX-512 (two or four on narrower machines): GCC/Clang vector
+// extensions keep the block sums in registers, which auto-vectorised loops over a local array
+// did not (they spilled the array on every tap). Loads and stores go through memcpy: the
+// positions are not aligned.
+typedef float V16 __attribute__((vector_size(64)));
+inline V16 load16(const float* p) {
+  V16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store16(float* p, V16 v) { std::memcpy(p, &v, sizeof v); }
+inline float hsum16(V16 v) {
+  float s = 0.0f;
+  for (int l = 0; l < 16; ++l) s += v[l];
+  return s;
+}
+
+// out[j] = sum_t w[t] * src[j + off[t]] for j in [0, len), len a multiple of kBlock (= 32):
+// the forward stencil (off >= 0) and, with negated offsets, its transpose.
+void stencil_blocked(const float* __restrict src, const std::ptrdiff_t* off, const float* __restrict wk, int taps,
+                     float* __restrict out, std::size_t len) {
+  for (std::size_t j = 0; j < len; j += kBlock) {
+    V16 a0 = {}, a1 = {};
+    for (int t = 0; t < taps; ++t) {
+      const float* xs = src + static_cast<std::ptrdiff_t>(j) + off[t];
+      const float wv = wk[t];
+      a0 += wv * load16(xs);
+      a1 += wv * load16(xs + 16);
+    }
+    store16(out + j, a0);
+    store16(out + j + 16, a1);
+  }
+}
+
+// dw[t] += sum_{i < len} dy[i] * x[i + off[t]], len a multiple of 16: each dy vector is loaded
+// once for all taps, with one vector of partial sums per tap (kept in registers when the tap
+// count is a compile-time constant, as for 3x3 and 5x5).
+template <int K>
+void filter_grad_blocked(const float* __restrict x, const std::ptrdiff_t* off, const float* __restrict dy,
+                         std::size_t len, float* __restrict dwk) {
+  V16 acc[K] = {};
+  for (std::size_t i = 0; i < len; i += 16) {
+    const V16 d = load16(dy + i);
+#pragma GCC unroll 32
+    for (int t = 0; t < K; ++t) acc[t] += d * load16(x + static_cast<std::ptrdiff_t>(i) + off[t]);
+  }
+  for (int t = 0; t < K; ++t) dwk[t] += hsum16(acc[t]);
+}
+
+void filter_grad_any(const float* __restrict x, const std::ptrdiff_t* off, int taps, const float* __restrict dy,
+                     std::size_t len, float* __restrict dwk) {
+  for (int t = 0; t < taps; ++t) {
+    V16 acc = {};
+    for (std::size_t i = 0; i < len; i += 16) acc += load16(dy + i) * load16(x + static_cast<std::ptrdiff_t>(i) + off[t]);
+    dwk[t] += hsum16(acc);
+  }
+}
+
+// ywide[i] = sum_t w[t] * xpad[i + off[t]] for i < round_up_block(L).
+void depthwise_plane_forward_wide(const float* __restrict xpad, const float* __restrict wk, float* __restrict ywide,
+                                  const ConvGeom& g, const PadGeom& pg) {
+  std::ptrdiff_t off[kMaxTaps];
+  const int taps = tap_offsets(g, pg, off);
+  stencil_blocked(xpad, off, wk, taps, ywide, round_up_block(wide_len(g, pg)));
+}
+
+// dywide holds dy with rows widened to wp, zeros in the unused columns and in front of it (at
+// least the largest tap offset) and behind it, so those positions add nothing.
+// dxpad[j] = sum_t w[t] * dywide[j - off[t]] (the transposed stencil), for the rows of the
+// padded plane that hold the input; dw[t] += sum_i dywide[i] * xpad[i + off[t]].
 void depthwise_plane_backward_wide(const float* __restrict xpad, const float* __restrict wk,
                                    const float* __restrict dywide, float* __restrict dxpad, float* __restrict dwk,
                                    const ConvGeom& g, const PadGeom& pg) {
-  const std::size_t len = wide_len(g, pg);
-  for (int ki = 0; ki < g.kh; ++ki)
-    for (int kj = 0; kj < g.kw; ++kj) {
-      const std::size_t off = static_cast<std::size_t>(ki * g.dil) * pg.wp + kj * g.dil;
-      const int tap = ki * g.kw + kj;
-      if (dwk && dxpad) {
-        // Both gradients in one pass over dy.
-        const float* __restrict xs = xpad + off;
-        float* __restrict dxs = dxpad + off;
-        const float wv = wk[tap];
-        float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-        for (std::size_t i = 0; i < len; ++i) {
-          acc += dywide[i] * xs[i];
-          dxs[i] += wv * dywide[i];
-        }
-        dwk[tap] += acc;
-        continue;
-      }
-      if (dwk) {
-        const float* __restrict xs = xpad + off;
-        float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-        for (std::size_t i = 0; i < len; ++i) acc += dywide[i] * xs[i];
-        dwk[tap] += acc;
-      }
-      if (dxpad) {
-        const float wv = wk[tap];
-        float* __restrict dxs = dxpad + off;
-#pragma omp simd
-        for (std::size_t i = 0; i < len; ++i) dxs[i] += wv * dywide[i];
-      }
+  std::ptrdiff_t off[kMaxTaps];
+  const int taps = tap_offsets(g, pg, off);
+  if (dxpad) {
+    std::ptrdiff_t neg[kMaxTaps];
+    for (int t = 0; t < taps; ++t) neg[t] = -off[t];
+    const std::size_t j0 = static_cast<std::size_t>(g.pad) * pg.wp;
+    stencil_blocked(dywide + j0, neg, wk, taps, dxpad + j0, round_up_block(static_cast<std::size_t>(g.h) * pg.wp));
+  }
+  if (dwk) {
+    const std::size_t len = round_up_block(wide_len(g, pg));
+    if (taps == 9) {
+      filter_grad_blocked<9>(xpad, off, dywide, len, dwk);
+    } else if (taps == 25) {
+      filter_grad_blocked<25>(xpad, off, dywide, len, dwk);
+    } else {
+      filter_grad_any(xpad, off, taps, dywide, len, dwk);
     }
+  }
 }
+
+bool use_wide(const ConvGeom& g) { return g.stride == 1 && g.kh * g.kw <= kMaxTaps; }
 
 void depthwise_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGeom& g) {
   const std::size_t in_plane = static_cast<std::size_t>(g.h) * g.w;
@@ -207,17 +266,18 @@ void depthwise_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGe
   const int ksz = g.kh * g.kw;
   const int planes = g.n * g.cin;
   const PadGeom pg = pad_geom(g);
+  const bool wide = use_wide(g);
   const bool par = detail::worth_parallel(static_cast<std::int64_t>(planes) * out_plane * ksz);
 #pragma omp parallel if (par)
   {
-    std::vector<float> xpad(pg.size(), 0.0f);
-    std::vector<float> ywide(g.stride == 1 ? static_cast<std::size_t>(g.hout) * pg.wp : 0);
+    std::vector<float> xpad(pg.size() + kBlock, 0.0f);
+    std::vector<float> ywide(wide ? static_cast<std::size_t>(g.hout) * pg.wp + kBlock : 0);
 #pragma omp for schedule(static)
     for (int pl = 0; pl < planes; ++pl) {
       const int c = pl % g.cin;
       pad_plane(x.data() + pl * in_plane, xpad.data(), g, pg);
       float* yp = y.data() + pl * out_plane;
-      if (g.stride == 1) {
+      if (wide) {
         depthwise_plane_forward_wide(xpad.data(), w.data() + c * ksz, ywide.data(), g, pg);
         for (int oh = 0; oh < g.hout; ++oh) {
           const float* src = ywide.data() + static_cast<std::size_t>(oh) * pg.wp;
@@ -236,30 +296,35 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
   const std::size_t out_plane = static_cast<std::size_t>(g.hout) * g.wout;
   const int ksz = g.kh * g.kw;
   const PadGeom pg = pad_geom(g);
+  const bool wide = use_wide(g);
+  // Zeros in front of the widened dy for the transposed stencil's reads: the largest tap offset.
+  const std::size_t front = static_cast<std::size_t>((g.kh - 1) * g.dil) * pg.wp + (g.kw - 1) * g.dil;
   // Parallel over channels: each channel owns its filter's gradient, so no reduction is needed.
   const bool par = detail::worth_parallel(static_cast<std::int64_t>(g.n) * g.cin * out_plane * ksz);
 #pragma omp parallel if (par)
   {
-    std::vector<float> xpad(pg.size(), 0.0f), dxpad(dx ? pg.size() : 0, 0.0f);
-    std::vector<float> dwacc(dw && g.stride != 1 ? static_cast<std::size_t>(ksz) * g.wout : 0);
+    std::vector<float> xpad(pg.size() + kBlock, 0.0f), dxpad(dx ? pg.size() + kBlock : 0, 0.0f);
+    std::vector<float> dwacc(dw && !wide ? static_cast<std::size_t>(ksz) * g.wout : 0);
     // Unused columns stay zero: only the first wout of each row are ever written.
-    std::vector<float> dywide(g.stride == 1 ? static_cast<std::size_t>(g.hout) * pg.wp : 0, 0.0f);
+    std::vector<float> dybuf(wide ? 2 * front + static_cast<std::size_t>(g.hout) * pg.wp + kBlock : 0, 0.0f);
+    float* dywide = dybuf.data() + (wide ? front : 0);
 #pragma omp for schedule(static)
     for (int c = 0; c < g.cin; ++c) {
       std::fill(dwacc.begin(), dwacc.end(), 0.0f);
       for (int n = 0; n < g.n; ++n) {
         const std::size_t pl = static_cast<std::size_t>(n) * g.cin + c;
         pad_plane(x.data() + pl * in_plane, xpad.data(), g, pg);
-        if (dx) std::fill(dxpad.begin(), dxpad.end(), 0.0f);
-        if (g.stride == 1) {
+        if (wide) {
           const float* dyp = dy.data() + pl * out_plane;
           for (int oh = 0; oh < g.hout; ++oh) {
             std::copy(dyp + static_cast<std::size_t>(oh) * g.wout, dyp + static_cast<std::size_t>(oh + 1) * g.wout,
-                      dywide.data() + static_cast<std::size_t>(oh) * pg.wp);
+                      dywide + static_cast<std::size_t>(oh) * pg.wp);
           }
-          depthwise_plane_backward_wide(xpad.data(), w.data() + c * ksz, dywide.data(), dx ? dxpad.data() : nullptr,
+          // Writes every row of dxpad that holds the input, so it needs no clearing.
+          depthwise_plane_backward_wide(xpad.data(), w.data() + c * ksz, dywide, dx ? dxpad.data() : nullptr,
                                         dw ? dw->data() + c * ksz : nullptr, g, pg);
         } else {
+          if (dx) std::fill(dxpad.begin(), dxpad.end(), 0.0f);
           depthwise_plane_backward(xpad.data(), w.data() + c * ksz, dy.data() + pl * out_plane,
                                    dx ? dxpad.data() : nullptr, dw ? dwacc.data() : nullptr, g, pg);
         }
@@ -273,7 +338,7 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
           }
         }
       }
-      if (dw && g.stride != 1) {
+      if (dw && !wide) {
         for (int t = 0; t < ksz; ++t) {
           const float* a = dwacc.data() + static_cast<std::size_t>(t) * g.wout;
           double sum = 0.0;

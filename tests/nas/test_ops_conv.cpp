@@ -84,6 +84,14 @@ TEST(OpsConv, DepthwiseDirectMatchesReference) {
   expect_matches_reference({2, 4, 9, 9, 4, 3, {2, 2, 2, 4}}, 24);   // dil_conv_3x3, stride 2
   expect_matches_reference({2, 3, 8, 8, 3, 5, {1, 4, 2, 3}}, 25);   // dil_conv_5x5
   expect_matches_reference({2, 3, 4, 4, 3, 5, {1, 4, 2, 3}}, 26);   // kernel wider than the input
+  // Stride-1 register-blocked loops: no padding, padding beyond half the kernel, planes whose
+  // widened length is not a multiple of the block, the largest blocked kernel (7x7) and one
+  // beyond it (9x9, per-row fallback).
+  expect_matches_reference({3, 4, 7, 9, 4, 3, {1, 0, 1, 4}}, 31);
+  expect_matches_reference({2, 3, 6, 5, 3, 3, {1, 2, 1, 3}}, 32);
+  expect_matches_reference({2, 3, 33, 31, 3, 3, {1, 1, 1, 3}}, 33);
+  expect_matches_reference({2, 2, 11, 10, 2, 7, {1, 3, 1, 2}}, 34);
+  expect_matches_reference({2, 2, 11, 12, 2, 9, {1, 4, 1, 2}}, 35);
   // Large enough (> detail::kParallelMinWork) to run the OpenMP-parallel loops.
   expect_matches_reference({4, 8, 16, 16, 8, 3, {1, 1, 1, 8}}, 27);
   expect_matches_reference({4, 8, 17, 16, 8, 5, {2, 4, 2, 8}}, 28);
