@@ -69,12 +69,23 @@ int cmd_demo(const Args& args) {
   o.add("arch", "FILE|PRESET", "tiny_radhard_8x8", "accelerator config file or preset name")
       .add("out", "DIR", "runs/demo", "where the demo writes its tables, runs and reports")
       .add("epochs", "N", "6", "search epochs per run")
+      .add("cells", "L", "5", "cells of the search network")
+      .add("channels", "C", "8", "channels of its first cell")
+      .add("input", "CxHxW", "1x32x32", "input size of the synthetic images")
       .add("classes", "N", "4", "classes of the synthetic SAR-like data set")
       .add("synthetic-per-class", "N", "80", "synthetic training images per class")
       .add("gamma", "G", "0.1", "weight of the hardware term in the second search")
       .add("metric", "NAME", "latency", "hardware metric the search penalises")
       .add("seed", "N", "1", "random seed");
   if (!o.parse(args)) return 0;
+  // Check the numbers before any step runs, so a typo does not cost a simulation and a search.
+  o.integer("epochs", 1, 100000);
+  o.integer("cells", 1, 64);
+  o.integer("channels", 1, 4096);
+  o.integer("classes", 2, 1000);
+  o.integer("synthetic-per-class", 1, 1000000);
+  o.integer("seed", 0, 1LL << 62);
+  o.number("gamma", 0, 1e12);
   std::fprintf(stderr, "hwnas demo: effective settings\n%s", o.effective_settings().c_str());
 
   namespace fs = std::filesystem;
@@ -84,8 +95,9 @@ int cmd_demo(const Args& args) {
   write_file_atomically(topology, kAConvNetTopology);
   const std::string arch = o.str("arch");
   const std::string table = (out / "cost_table.json").string();
-  // Small enough that both searches finish in about two minutes on two cores.
-  const std::string geometry_cells = "5", geometry_channels = "8", input = "1x32x32";
+  // The defaults are small enough that both searches finish in about two minutes on two cores.
+  const std::string geometry_cells = o.str("cells"), geometry_channels = o.str("channels");
+  const std::string input = o.str("input");
   const std::string classes = o.str("classes");
 
   if (int rc = step("1. A-ConvNets on the accelerator, cycle-level SystemC model", cmd_sim,
