@@ -51,10 +51,10 @@ std::int64_t layer_end_cycle(const ArchConfig& arch, const GemmMapping& m, const
   const auto inc = [&](std::int64_t a, std::int64_t q, std::int64_t rb) {
     return std::max(c, xfer(a + q)) + xfer(rb);
   };
-  std::int64_t a0 = 0, a1 = 0, rb1 = 0;   // operand reads of positions 0, 1; read-back of 1
-  std::int64_t q_back2 = 0;               // q_{j-2} (final once position j-1 is seen)
-  std::int64_t w_back1 = 0;               // w_{j-1}
-  std::int64_t inc_sum = 0;  // sum over positions j >= 2 of their increments
+  std::int64_t a0 = 0, a1 = 0, rb1 = 0;  // operand reads of positions 0, 1; read-back of 1
+  std::int64_t q_back2 = 0;              // q_{j-2} (final once position j-1 is seen)
+  std::int64_t w_back1 = 0;              // w_{j-1}
+  std::int64_t inc_sum = 0;              // sum over positions j >= 2 of their increments
   std::int64_t j = 0;
   FoldDram total;
   for (std::int64_t cf = 0; cf < m.col_folds; ++cf) {

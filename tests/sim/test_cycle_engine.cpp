@@ -443,7 +443,7 @@ TEST(CycleEngineVsAnalytic, PartialSumsAreReadOnlyAfterTheyAreWritten) {
     const GemmMapping m = map_gemm(a, l);
     const DramPlan plan = plan_dram(a, l);
     // Spill words of folds 0 .. f-1: the writes of every fold the next fold reads back.
-    std::vector<std::int64_t> spill_prefix(static_cast<std::size_t>(m.folds()) + 1, 0);
+    std::vector<std::int64_t> spill_prefix(1, 0);
     for (std::int64_t f = 0; f < m.folds(); ++f) {
       const FoldIndex idx = fold_index(m, f);
       std::int64_t spill = 0;
@@ -452,7 +452,7 @@ TEST(CycleEngineVsAnalytic, PartialSumsAreReadOnlyAfterTheyAreWritten) {
         if (fold_dram_words(m, plan, nx.col_fold, nx.row_fold).reads_back())
           spill = fold_dram_words(m, plan, idx.col_fold, idx.row_fold).ofmap_write_words;
       }
-      spill_prefix[static_cast<std::size_t>(f) + 1] = spill_prefix[static_cast<std::size_t>(f)] + spill;
+      spill_prefix.push_back(spill_prefix.back() + spill);
     }
     CycleEngine e(a);
     e.begin_layer(l);

@@ -104,8 +104,8 @@ class CycleEngine {
   std::int64_t fold_t_ = 0;       // clock within the active fold
   FoldIndex fold_{};
   std::int64_t rows_used_ = 0, cols_used_ = 0, row_base_ = 0, col_base_ = 0;
-  std::int64_t prev_fold_writes_ = 0;  // w_{f-1} waiting for the next job (0 if it was spilled)
-  std::int64_t cur_fold_writes_ = 0;   // w_f of the active fold
+  std::int64_t prev_fold_writes_ = 0;     // q_{f-1}: w_{f-1} for the next job, 0 if spilled
+  std::int64_t cur_fold_writes_ = 0;      // w_f of the active fold
   std::int64_t next_readback_words_ = 0;  // p_{f+1}: the next fold reads back this fold's spill
   bool readback_started_ = false;         // the spill-and-read-back job for it has been issued
   bool final_drain_started_ = false;
