@@ -17,6 +17,12 @@ Tensor& Var::grad_mut() const {
   return node_->grad;
 }
 
+Tensor& Var::grad_for_write(bool& fresh) const {
+  fresh = node_->grad.empty() || node_->grad.shape() != node_->value.shape();
+  if (fresh) node_->grad = Tensor::uninitialized(node_->value.shape());
+  return node_->grad;
+}
+
 void Var::zero_grad() const {
   if (!node_->grad.empty()) node_->grad.set_zero();
 }

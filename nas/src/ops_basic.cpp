@@ -29,7 +29,14 @@ void require_4d(const char* op, const Var& x) {
 
 // Adds g (same numel) into v's gradient when v takes one.
 inline void accumulate(const Var& v, const Tensor& g) {
-  if (v.requires_grad()) v.grad_mut().vec() += g.vec();
+  if (!v.requires_grad()) return;
+  bool fresh = false;
+  Tensor& dst = v.grad_for_write(fresh);
+  if (fresh) {
+    dst.vec() = g.vec();
+  } else {
+    dst.vec() += g.vec();
+  }
 }
 
 }  // namespace
@@ -42,9 +49,14 @@ Var relu(Tape& tape, const Var& x) {
     tape.record(out, [x, out]() mutable {
       const float* yv = out.value().data();
       const float* dy = out.grad().data();
-      float* dx = x.grad_mut().data();
+      bool fresh = false;
+      float* dx = x.grad_for_write(fresh).data();
       const std::int64_t n = out.numel();
-      for (std::int64_t i = 0; i < n; ++i) dx[i] += yv[i] > 0.0f ? dy[i] : 0.0f;
+      if (fresh) {
+        for (std::int64_t i = 0; i < n; ++i) dx[i] = yv[i] > 0.0f ? dy[i] : 0.0f;
+      } else {
+        for (std::int64_t i = 0; i < n; ++i) dx[i] += yv[i] > 0.0f ? dy[i] : 0.0f;
+      }
     });
   }
   return out;
@@ -316,10 +328,19 @@ Var weighted_sum(Tape& tape, const std::vector<Var>& xs, const Var& w) {
     require_same_shape("weighted_sum", *first, v);
   }
   if (!first) throw std::invalid_argument("weighted_sum: every input is undefined (no shape to produce)");
-  Tensor y(first->shape());
+  // The first defined term is assigned (0 + w*x is w*x exactly), the others added.
+  Tensor y = Tensor::uninitialized(first->shape());
   auto yv = y.vec();
+  bool assigned = false;
   for (std::size_t i = 0; i < xs.size(); ++i) {
-    if (xs[i].defined()) yv += w.value()[static_cast<std::int64_t>(i)] * xs[i].value().vec();
+    if (!xs[i].defined()) continue;
+    const float wi = w.value()[static_cast<std::int64_t>(i)];
+    if (assigned) {
+      yv += wi * xs[i].value().vec();
+    } else {
+      yv = wi * xs[i].value().vec();
+      assigned = true;
+    }
   }
   Var out(std::move(y));
   bool need = tape.grad_enabled() && w.requires_grad();
@@ -331,7 +352,15 @@ Var weighted_sum(Tape& tape, const std::vector<Var>& xs, const Var& w) {
         const Var& v = xs[i];
         if (!v.defined()) continue;
         const auto k = static_cast<std::int64_t>(i);
-        if (v.requires_grad()) v.grad_mut().vec() += w.value()[k] * dy;
+        if (v.requires_grad()) {
+          bool fresh = false;
+          Tensor& dv = v.grad_for_write(fresh);
+          if (fresh) {
+            dv.vec() = w.value()[k] * dy;
+          } else {
+            dv.vec() += w.value()[k] * dy;
+          }
+        }
         if (w.requires_grad()) w.grad_mut()[k] += dy.dot(v.value().vec());
       }
     });

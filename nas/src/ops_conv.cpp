@@ -291,7 +291,7 @@ void depthwise_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGe
 }
 
 void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor* dw,
-                        const ConvGeom& g) {
+                        const ConvGeom& g, bool overwrite_dx) {
   const std::size_t in_plane = static_cast<std::size_t>(g.h) * g.w;
   const std::size_t out_plane = static_cast<std::size_t>(g.hout) * g.wout;
   const int ksz = g.kh * g.kw;
@@ -333,8 +333,12 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
           for (int ih = 0; ih < g.h; ++ih) {
             const float* src = dxpad.data() + static_cast<std::size_t>(ih + g.pad) * pg.wp + g.pad;
             float* d = dst + static_cast<std::size_t>(ih) * g.w;
+            if (overwrite_dx) {
+              std::copy(src, src + g.w, d);
+            } else {
 #pragma omp simd
-            for (int iw = 0; iw < g.w; ++iw) d[iw] += src[iw];
+              for (int iw = 0; iw < g.w; ++iw) d[iw] += src[iw];
+            }
           }
         }
       }
@@ -449,7 +453,7 @@ void gemm_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGeom& g
 }
 
 void gemm_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* dx, Tensor* dw, const ConvGeom& g,
-                   Workspace& ws) {
+                   Workspace& ws, bool overwrite_dx) {
   const int K = g.cin_g * g.kh * g.kw;
   const int P = g.hout * g.wout;
   const int cog = g.cout_g();
@@ -484,9 +488,12 @@ void gemm_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tensor* d
       }
       if (dx) {
         float* dxg = dx->data() + n * in_sample + static_cast<std::size_t>(gr) * g.cin_g * g.h * g.w;
-        if (direct) {
+        if (direct && overwrite_dx) {
+          MatMap(dxg, K, P).noalias() = W.transpose() * DY;
+        } else if (direct) {
           MatMap(dxg, K, P).noalias() += W.transpose() * DY;
         } else {
+          if (overwrite_dx) std::fill(dxg, dxg + static_cast<std::size_t>(g.cin_g) * g.h * g.w, 0.0f);
           MatMap C(col, K, P);
           C.noalias() = W.transpose() * DY;
           col2im_add(col, dxg, g);
@@ -525,14 +532,15 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dParams& p, Ten
 }
 
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Conv2dParams& p, Tensor* dx,
-                     Tensor* dw, Workspace& ws) {
+                     Tensor* dw, Workspace& ws, bool overwrite_dx) {
   const ConvGeom g = conv_geom(x, w, p);
   check_grad_buffers(x, w, dx, dw);
   if (!dx && !dw) return;
+  overwrite_dx = overwrite_dx && dx;
   if (g.depthwise()) {
-    depthwise_backward(x, w, dy, dx, dw, g);
+    depthwise_backward(x, w, dy, dx, dw, g, overwrite_dx);
   } else {
-    gemm_backward(x, w, dy, dx, dw, g, ws);
+    gemm_backward(x, w, dy, dx, dw, g, ws, overwrite_dx);
   }
 }
 
@@ -595,9 +603,10 @@ Var conv2d(Tape& tape, const Var& x, const Var& weight, const Conv2dParams& p) {
   Var out(std::move(y));
   if (tape.needs_grad({&x, &weight})) {
     tape.record(out, [&tape, x, weight, out, p]() mutable {
-      Tensor* dx = x.requires_grad() ? &x.grad_mut() : nullptr;
+      bool fresh = false;
+      Tensor* dx = x.requires_grad() ? &x.grad_for_write(fresh) : nullptr;
       Tensor* dw = weight.requires_grad() ? &weight.grad_mut() : nullptr;
-      kernels::conv2d_backward(x.value(), weight.value(), out.grad(), p, dx, dw, tape.workspace());
+      kernels::conv2d_backward(x.value(), weight.value(), out.grad(), p, dx, dw, tape.workspace(), fresh);
     });
   }
   return out;

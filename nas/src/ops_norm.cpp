@@ -125,7 +125,8 @@ Var batch_norm(Tape& tape, const Var& x, BatchNormState& bn, bool training) {
       const float* dyd = out.grad().data();
       const bool affine = gamma_v.defined();
       const float* gam = affine ? gamma_v.value().data() : nullptr;
-      float* dx = x.requires_grad() ? x.grad_mut().data() : nullptr;
+      bool fresh = false;
+      float* dx = x.requires_grad() ? x.grad_for_write(fresh).data() : nullptr;
       float* dgam = affine && gamma_v.requires_grad() ? gamma_v.grad_mut().data() : nullptr;
       float* dbet = affine && beta_v.requires_grad() ? beta_v.grad_mut().data() : nullptr;
       const std::int64_t cstride = static_cast<std::int64_t>(g.c) * g.plane;
@@ -161,9 +162,11 @@ Var batch_norm(Tape& tape, const Var& x, BatchNormState& bn, bool training) {
             const float* p = xd + n * cstride + c * g.plane;
             const float* d = dyd + n * cstride + c * g.plane;
             float* q = dx + n * cstride + c * g.plane;
-            for (std::int64_t i = 0; i < g.plane; ++i) {
-              const float xhat = (p[i] - mu) * is;
-              q[i] += k * (d[i] - mean_dy - xhat * mean_dyx);
+            // A fresh dx buffer is uninitialised: assign instead of adding.
+            if (fresh) {
+              for (std::int64_t i = 0; i < g.plane; ++i) q[i] = k * (d[i] - mean_dy - (p[i] - mu) * is * mean_dyx);
+            } else {
+              for (std::int64_t i = 0; i < g.plane; ++i) q[i] += k * (d[i] - mean_dy - (p[i] - mu) * is * mean_dyx);
             }
           }
         } else {
@@ -171,7 +174,11 @@ Var batch_norm(Tape& tape, const Var& x, BatchNormState& bn, bool training) {
           for (int n = 0; n < g.n; ++n) {
             const float* d = dyd + n * cstride + c * g.plane;
             float* q = dx + n * cstride + c * g.plane;
-            for (std::int64_t i = 0; i < g.plane; ++i) q[i] += k * d[i];
+            if (fresh) {
+              for (std::int64_t i = 0; i < g.plane; ++i) q[i] = k * d[i];
+            } else {
+              for (std::int64_t i = 0; i < g.plane; ++i) q[i] += k * d[i];
+            }
           }
         }
       }

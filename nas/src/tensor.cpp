@@ -224,7 +224,12 @@ float max_abs_diff(const Tensor& a, const Tensor& b) {
                                 shape_to_string(b.shape()));
   }
   float m = 0.0f;
-  for (std::int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  for (std::int64_t i = 0; i < a.numel(); ++i) {
+    const float d = std::fabs(a[i] - b[i]);
+    // A NaN on either side is a mismatch that no tolerance accepts.
+    if (std::isnan(d)) return d;
+    m = std::max(m, d);
+  }
   return m;
 }
 

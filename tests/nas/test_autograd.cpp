@@ -86,6 +86,39 @@ TEST(Autograd, SharedInputAccumulatesBothPaths) {
   EXPECT_FLOAT_EQ(x.grad()[0], 8.0f);
 }
 
+TEST(Autograd, GradForWriteIsFreshOnlyForTheFirstWriter) {
+  Var x = make_parameter(Tensor::full({2, 3}, 1.0f));
+  bool fresh = false;
+  Tensor& g = x.grad_for_write(fresh);
+  EXPECT_TRUE(fresh);
+  EXPECT_EQ(g.shape(), x.shape());
+  g.fill(2.0f);
+  x.grad_for_write(fresh);
+  EXPECT_FALSE(fresh);
+  EXPECT_EQ(x.grad()[5], 2.0f);
+}
+
+// Ops that assign the first gradient reaching an input and add later ones (relu, BN, conv,
+// weighted_sum, add): each input below is consumed twice, once by each kind of op, and in both
+// orders, so both the assigning and the adding paths are checked against finite differences.
+TEST(Autograd, FirstGradientAssignedLaterOnesAdded) {
+  std::mt19937_64 rng(7);
+  Var x = make_parameter(testing::away_from_zero({2, 3, 5, 5}, rng));
+  Var w = make_parameter(Tensor::randn({3, 1, 3, 3}, rng, 0.5f));
+  Var wd = make_parameter(Tensor::randn({3, 3, 1, 1}, rng, 0.5f));
+  Var a = make_parameter(Tensor::randn({3}, rng));
+  BatchNormState bn = BatchNormState::make(3, false);
+  const Conv2dParams dw{1, 1, 1, 3}, pw{1, 0, 1, 1};
+  auto f = [&](Tape& t) {
+    const Var r = relu(t, x);
+    const Var b1 = batch_norm(t, r, bn, true), b2 = batch_norm(t, r, bn, true);
+    const Var c1 = conv2d(t, b1, w, dw), c2 = conv2d(t, b1, wd, pw);
+    const Var s = weighted_sum(t, {c1, c2, Var()}, softmax(t, a));
+    return add(t, add(t, s, b2), relu(t, x));
+  };
+  EXPECT_EQ(testing::check_gradients(f, {x, w, wd, a}), 0);
+}
+
 TEST(Autograd, RepeatedBackwardAddsOnceMoreIntoLeavesOnly) {
   Var x = make_parameter(Tensor({1}, 3.0f));
   Tape tape;

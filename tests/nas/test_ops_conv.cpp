@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <limits>
 #include <random>
 
 #include "hwnas/nas/ops.hpp"
@@ -49,6 +50,12 @@ void expect_matches_reference(const ConvCase& c, std::uint64_t seed) {
   reference::conv2d_backward(x, w, dy, c.p, &dx0, &dw0);
   EXPECT_LT(max_abs_diff(dx_only, dx0), 1e-4f);
   EXPECT_LT(max_abs_diff(dw_only, dw0), 1e-3f);
+
+  // overwrite_dx ignores the old contents: NaNs left anywhere would show in the difference.
+  Tensor dx_over = Tensor::full(x.shape(), std::numeric_limits<float>::quiet_NaN());
+  kernels::conv2d_backward(x, w, dy, c.p, &dx_over, nullptr, ws, /*overwrite_dx=*/true);
+  EXPECT_LT(max_abs_diff(dx_over, dx0), 1e-4f);
+  EXPECT_TRUE(dx_over.vec().allFinite());
 }
 
 TEST(OpsConv, OutputSizeMatchesPyTorchFormula) {

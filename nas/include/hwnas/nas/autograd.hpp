@@ -55,6 +55,10 @@ class Var {
   // The gradient buffer, allocated as zeros of the value's shape on first use. Op backward
   // closures accumulate into it with +=. const: a Var is a handle, the node is shared state.
   Tensor& grad_mut() const;
+  // For backward closures that write a whole gradient: the buffer, and fresh = true when no
+  // gradient had reached this Var yet. A fresh buffer is left uninitialised, and the caller must
+  // then ASSIGN every element instead of adding, which skips a zero fill and a read.
+  Tensor& grad_for_write(bool& fresh) const;
   void zero_grad() const;  // keeps the buffer (set to zeros) if it exists
 
   VarNode* node() const { return node_.get(); }

@@ -38,8 +38,10 @@ Var conv2d(Tape& tape, const Var& x, const Var& weight, const Conv2dParams& p);
 namespace kernels {
 void conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dParams& p, Tensor& y,
                     Workspace& ws);
+// Adds into *dx and *dw; with overwrite_dx, *dx is assigned instead (its old contents, which
+// may be uninitialised, are ignored).
 void conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& dy, const Conv2dParams& p,
-                     Tensor* dx, Tensor* dw, Workspace& ws);
+                     Tensor* dx, Tensor* dw, Workspace& ws, bool overwrite_dx = false);
 }  // namespace kernels
 
 namespace reference {

@@ -146,7 +146,8 @@ class Tensor {
   Storage data_;
 };
 
-// Largest |a - b| over elements (shapes must match). For tests and fast-path checks.
+// Largest |a - b| over elements (shapes must match), NaN if any difference is NaN. For tests
+// and fast-path checks.
 float max_abs_diff(const Tensor& a, const Tensor& b);
 
 }  // namespace hwnas::nas
