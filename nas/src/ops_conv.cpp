@@ -260,6 +260,115 @@ void depthwise_plane_backward_wide(const float* __restrict xpad, const float* __
 
 bool use_wide(const ConvGeom& g) { return g.stride == 1 && g.kh * g.kw <= kMaxTaps; }
 
+// ---- stride 2: polyphase ----
+// The padded plane is split into its four (row parity, column parity) phases, each a dense
+// hq x wq plane. A stride-2 tap then reads ONE phase at stride 1, so the same register-blocked
+// stencils apply: output position i = oh*wq + ow reads phase[i + (ki*d/2)*wq + kj*d/2].
+struct PhaseGeom {
+  int hq, wq;
+  std::size_t stride;  // floats from one phase to the next (plane plus kBlock zero slack)
+};
+
+PhaseGeom phase_geom(const PadGeom& pg) {
+  const int hq = (pg.hp + 1) / 2, wq = (pg.wp + 1) / 2;
+  return {hq, wq, static_cast<std::size_t>(hq) * wq + kBlock};
+}
+
+bool use_phases(const ConvGeom& g) { return g.stride == 2 && g.kh * g.kw <= kMaxTaps; }
+
+// Scatters an input plane into the phases (whose other positions stay zero).
+void split_phases(const float* __restrict src, float* __restrict ph, const ConvGeom& g, const PhaseGeom& q) {
+  for (int ih = 0; ih < g.h; ++ih) {
+    const int r = ih + g.pad;
+    const float* s = src + static_cast<std::size_t>(ih) * g.w;
+    for (int b = 0; b < 2; ++b) {
+      const int first = (b - g.pad) & 1;  // first iw with (iw + pad) of parity b
+      float* d = ph + static_cast<std::size_t>((r & 1) * 2 + b) * q.stride + static_cast<std::size_t>(r >> 1) * q.wq +
+                 ((first + g.pad) >> 1);
+      for (int iw = first, k = 0; iw < g.w; iw += 2, ++k) d[k] = s[iw];
+    }
+  }
+}
+
+// Offset of each tap inside the phase buffer (phase start + position within the phase), and
+// its offset within the phase alone.
+int phase_tap_offsets(const ConvGeom& g, const PhaseGeom& q, std::ptrdiff_t* off, std::ptrdiff_t* inner,
+                      int* phase) {
+  int t = 0;
+  for (int ki = 0; ki < g.kh; ++ki)
+    for (int kj = 0; kj < g.kw; ++kj, ++t) {
+      const int dr = ki * g.dil, dc = kj * g.dil;
+      phase[t] = (dr & 1) * 2 + (dc & 1);
+      inner[t] = static_cast<std::ptrdiff_t>(dr >> 1) * q.wq + (dc >> 1);
+      off[t] = static_cast<std::ptrdiff_t>(phase[t]) * static_cast<std::ptrdiff_t>(q.stride) + inner[t];
+    }
+  return t;
+}
+
+std::size_t phase_out_len(const ConvGeom& g, const PhaseGeom& q) {
+  return round_up_block(static_cast<std::size_t>(g.hout - 1) * q.wq + g.wout);
+}
+
+void depthwise_plane_forward_phases(const float* ph, const float* wk, float* ywide, const ConvGeom& g,
+                                    const PhaseGeom& q) {
+  std::ptrdiff_t off[kMaxTaps], inner[kMaxTaps];
+  int phase[kMaxTaps];
+  const int taps = phase_tap_offsets(g, q, off, inner, phase);
+  stencil_blocked(ph, off, wk, taps, ywide, phase_out_len(g, q));
+}
+
+// dywide: dy rows at stride wq with zeros around (front: the largest inner offset). dxph
+// receives every phase's input gradient (the transposed stencil of the taps reading it).
+void depthwise_plane_backward_phases(const float* ph, const float* wk, const float* dywide, float* dxph,
+                                     float* dwk, const ConvGeom& g, const PhaseGeom& q) {
+  std::ptrdiff_t off[kMaxTaps], inner[kMaxTaps];
+  int phase[kMaxTaps];
+  const int taps = phase_tap_offsets(g, q, off, inner, phase);
+  if (dxph) {
+    const std::size_t len = round_up_block(static_cast<std::size_t>(q.hq) * q.wq);
+    for (int p = 0; p < 4; ++p) {
+      std::ptrdiff_t neg[kMaxTaps];
+      float wsub[kMaxTaps];
+      int n = 0;
+      for (int t = 0; t < taps; ++t) {
+        if (phase[t] != p) continue;
+        neg[n] = -inner[t];
+        wsub[n++] = wk[t];
+      }
+      stencil_blocked(dywide, neg, wsub, n, dxph + static_cast<std::size_t>(p) * q.stride, len);
+    }
+  }
+  if (dwk) {
+    const std::size_t len = phase_out_len(g, q);
+    if (taps == 9) {
+      filter_grad_blocked<9>(ph, off, dywide, len, dwk);
+    } else if (taps == 25) {
+      filter_grad_blocked<25>(ph, off, dywide, len, dwk);
+    } else {
+      filter_grad_any(ph, off, taps, dywide, len, dwk);
+    }
+  }
+}
+
+// dx (+)= the input positions of the phase gradients.
+void gather_phases(const float* __restrict dxph, float* __restrict dst, const ConvGeom& g, const PhaseGeom& q,
+                   bool overwrite) {
+  for (int ih = 0; ih < g.h; ++ih) {
+    const int r = ih + g.pad;
+    float* d = dst + static_cast<std::size_t>(ih) * g.w;
+    for (int b = 0; b < 2; ++b) {
+      const int first = (b - g.pad) & 1;
+      const float* s = dxph + static_cast<std::size_t>((r & 1) * 2 + b) * q.stride +
+                       static_cast<std::size_t>(r >> 1) * q.wq + ((first + g.pad) >> 1);
+      if (overwrite) {
+        for (int iw = first, k = 0; iw < g.w; iw += 2, ++k) d[iw] = s[k];
+      } else {
+        for (int iw = first, k = 0; iw < g.w; iw += 2, ++k) d[iw] += s[k];
+      }
+    }
+  }
+}
+
 void depthwise_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGeom& g) {
   const std::size_t in_plane = static_cast<std::size_t>(g.h) * g.w;
   const std::size_t out_plane = static_cast<std::size_t>(g.hout) * g.wout;
@@ -267,16 +376,28 @@ void depthwise_forward(const Tensor& x, const Tensor& w, Tensor& y, const ConvGe
   const int planes = g.n * g.cin;
   const PadGeom pg = pad_geom(g);
   const bool wide = use_wide(g);
+  const bool phases = use_phases(g);
+  const PhaseGeom q = phase_geom(pg);
   const bool par = detail::worth_parallel(static_cast<std::int64_t>(planes) * out_plane * ksz);
 #pragma omp parallel if (par)
   {
-    std::vector<float> xpad(pg.size() + kBlock, 0.0f);
-    std::vector<float> ywide(wide ? static_cast<std::size_t>(g.hout) * pg.wp + kBlock : 0);
+    std::vector<float> xpad(phases ? 4 * q.stride : pg.size() + kBlock, 0.0f);
+    std::vector<float> ywide(wide ? static_cast<std::size_t>(g.hout) * pg.wp + kBlock
+                                  : phases ? static_cast<std::size_t>(g.hout) * q.wq + kBlock : 0);
 #pragma omp for schedule(static)
     for (int pl = 0; pl < planes; ++pl) {
       const int c = pl % g.cin;
-      pad_plane(x.data() + pl * in_plane, xpad.data(), g, pg);
       float* yp = y.data() + pl * out_plane;
+      if (phases) {
+        split_phases(x.data() + pl * in_plane, xpad.data(), g, q);
+        depthwise_plane_forward_phases(xpad.data(), w.data() + c * ksz, ywide.data(), g, q);
+        for (int oh = 0; oh < g.hout; ++oh) {
+          const float* src = ywide.data() + static_cast<std::size_t>(oh) * q.wq;
+          std::copy(src, src + g.wout, yp + static_cast<std::size_t>(oh) * g.wout);
+        }
+        continue;
+      }
+      pad_plane(x.data() + pl * in_plane, xpad.data(), g, pg);
       if (wide) {
         depthwise_plane_forward_wide(xpad.data(), w.data() + c * ksz, ywide.data(), g, pg);
         for (int oh = 0; oh < g.hout; ++oh) {
@@ -297,22 +418,40 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
   const int ksz = g.kh * g.kw;
   const PadGeom pg = pad_geom(g);
   const bool wide = use_wide(g);
+  const bool phases = use_phases(g);
+  const PhaseGeom q = phase_geom(pg);
   // Zeros in front of the widened dy for the transposed stencil's reads: the largest tap offset.
-  const std::size_t front = static_cast<std::size_t>((g.kh - 1) * g.dil) * pg.wp + (g.kw - 1) * g.dil;
+  const std::size_t front = phases ? static_cast<std::size_t>(((g.kh - 1) * g.dil) >> 1) * q.wq + (((g.kw - 1) * g.dil) >> 1)
+                                   : static_cast<std::size_t>((g.kh - 1) * g.dil) * pg.wp + (g.kw - 1) * g.dil;
+  const std::size_t dy_row = phases ? static_cast<std::size_t>(q.wq) : static_cast<std::size_t>(pg.wp);
+  const std::size_t dy_rows = phases ? static_cast<std::size_t>(std::max(q.hq, g.hout)) : static_cast<std::size_t>(g.hout);
   // Parallel over channels: each channel owns its filter's gradient, so no reduction is needed.
   const bool par = detail::worth_parallel(static_cast<std::int64_t>(g.n) * g.cin * out_plane * ksz);
 #pragma omp parallel if (par)
   {
-    std::vector<float> xpad(pg.size() + kBlock, 0.0f), dxpad(dx ? pg.size() + kBlock : 0, 0.0f);
-    std::vector<float> dwacc(dw && !wide ? static_cast<std::size_t>(ksz) * g.wout : 0);
+    const std::size_t plane_buf = phases ? 4 * q.stride : pg.size() + kBlock;
+    std::vector<float> xpad(plane_buf, 0.0f), dxpad(dx ? plane_buf : 0, 0.0f);
+    std::vector<float> dwacc(dw && !wide && !phases ? static_cast<std::size_t>(ksz) * g.wout : 0);
     // Unused columns stay zero: only the first wout of each row are ever written.
-    std::vector<float> dybuf(wide ? 2 * front + static_cast<std::size_t>(g.hout) * pg.wp + kBlock : 0, 0.0f);
-    float* dywide = dybuf.data() + (wide ? front : 0);
+    std::vector<float> dybuf(wide || phases ? 2 * front + dy_rows * dy_row + 2 * kBlock : 0, 0.0f);
+    float* dywide = dybuf.data() + (wide || phases ? front : 0);
 #pragma omp for schedule(static)
     for (int c = 0; c < g.cin; ++c) {
       std::fill(dwacc.begin(), dwacc.end(), 0.0f);
       for (int n = 0; n < g.n; ++n) {
         const std::size_t pl = static_cast<std::size_t>(n) * g.cin + c;
+        if (phases) {
+          split_phases(x.data() + pl * in_plane, xpad.data(), g, q);
+          const float* dyp = dy.data() + pl * out_plane;
+          for (int oh = 0; oh < g.hout; ++oh) {
+            std::copy(dyp + static_cast<std::size_t>(oh) * g.wout, dyp + static_cast<std::size_t>(oh + 1) * g.wout,
+                      dywide + static_cast<std::size_t>(oh) * q.wq);
+          }
+          depthwise_plane_backward_phases(xpad.data(), w.data() + c * ksz, dywide, dx ? dxpad.data() : nullptr,
+                                          dw ? dw->data() + c * ksz : nullptr, g, q);
+          if (dx) gather_phases(dxpad.data(), dx->data() + pl * in_plane, g, q, overwrite_dx);
+          continue;
+        }
         pad_plane(x.data() + pl * in_plane, xpad.data(), g, pg);
         if (wide) {
           const float* dyp = dy.data() + pl * out_plane;
@@ -342,7 +481,7 @@ void depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& dy, Tens
           }
         }
       }
-      if (dw && !wide) {
+      if (dw && !wide && !phases) {
         for (int t = 0; t < ksz; ++t) {
           const float* a = dwacc.data() + static_cast<std::size_t>(t) * g.wout;
           double sum = 0.0;

@@ -99,6 +99,12 @@ TEST(OpsConv, DepthwiseDirectMatchesReference) {
   expect_matches_reference({2, 3, 33, 31, 3, 3, {1, 1, 1, 3}}, 33);
   expect_matches_reference({2, 2, 11, 10, 2, 7, {1, 3, 1, 2}}, 34);
   expect_matches_reference({2, 2, 11, 12, 2, 9, {1, 4, 1, 2}}, 35);
+  // Stride-2 polyphase loops: no padding with odd sizes, odd padding, 7x7, and 9x9 (fallback).
+  expect_matches_reference({3, 4, 9, 7, 4, 3, {2, 0, 1, 4}}, 36);
+  expect_matches_reference({2, 3, 10, 11, 3, 5, {2, 1, 1, 3}}, 37);
+  expect_matches_reference({2, 3, 13, 12, 3, 7, {2, 3, 1, 3}}, 38);
+  expect_matches_reference({2, 2, 12, 13, 2, 9, {2, 4, 1, 2}}, 39);
+  expect_matches_reference({2, 3, 8, 9, 3, 3, {3, 1, 1, 3}}, 40);  // stride 3: per-row loops
   // Large enough (> detail::kParallelMinWork) to run the OpenMP-parallel loops.
   expect_matches_reference({4, 8, 16, 16, 8, 3, {1, 1, 1, 8}}, 27);
   expect_matches_reference({4, 8, 17, 16, 8, 5, {2, 4, 2, 8}}, 28);
@@ -110,9 +116,12 @@ TEST(OpsConv, ParallelResultsIndependentOfThreadCount) {
   const Tensor x = Tensor::randn({6, 8, 16, 16}, rng);
   const Tensor wd = Tensor::randn({6, 8, 3, 3}, rng);
   const Tensor wdw = Tensor::randn({8, 1, 3, 3}, rng);
+  const Tensor wdw5 = Tensor::randn({8, 1, 5, 5}, rng);
   const int saved = omp_get_max_threads();
   for (const auto& [w, p] : {std::pair<Tensor, Conv2dParams>{wd, {1, 1, 1, 1}},
-                             std::pair<Tensor, Conv2dParams>{wdw, {1, 1, 1, 8}}}) {
+                             std::pair<Tensor, Conv2dParams>{wdw, {1, 1, 1, 8}},
+                             std::pair<Tensor, Conv2dParams>{wdw, {2, 1, 1, 8}},
+                             std::pair<Tensor, Conv2dParams>{wdw5, {2, 4, 2, 8}}}) {
     Workspace ws;
     Tensor y1, y2;
     omp_set_num_threads(1);
