@@ -1,10 +1,13 @@
 // Element-wise, structural, pooling and head ops: finite-difference gradients and values
 // worked out by hand.
 #include <gtest/gtest.h>
+#include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <tuple>
+#include <vector>
 
 #include "hwnas/nas/ops.hpp"
 #include "test_autograd_gradcheck.hpp"
@@ -75,6 +78,48 @@ TEST(OpsBasic, PoolGradients) {
   EXPECT_EQ(check_gradients([&](Tape& t) { return max_pool2d(t, x, 3, 2, 1); }, {x}), 0);
   EXPECT_EQ(check_gradients([&](Tape& t) { return avg_pool2d(t, x, 3, 1, 1); }, {x}), 0);
   EXPECT_EQ(check_gradients([&](Tape& t) { return avg_pool2d(t, x, 3, 2, 1); }, {x}), 0);
+}
+
+// Element-wise ops run in fixed chunks on the OpenMP team: values and gradients (including
+// weighted_sum's reduction into w) must not depend on the thread count, and must match plain
+// loops. 3 chunks and a partial one.
+TEST(OpsBasic, ChunkedElementwiseOpsIndependentOfThreadCount) {
+  std::mt19937_64 rng(5);
+  const Shape shape{1, 1, 1, 3 * 16384 + 17};
+  const Tensor a0 = Tensor::randn(shape, rng), b0 = Tensor::randn(shape, rng), r = Tensor::randn(shape, rng);
+  const Tensor w0 = Tensor::randn({3}, rng);
+  const int saved = omp_get_max_threads();
+  std::vector<Tensor> results;
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    Var a = make_parameter(a0), b = make_parameter(b0), w = make_parameter(w0);
+    Tape tape;
+    const Var s = weighted_sum(tape, {relu(tape, a), Var(), add(tape, a, b)}, w);
+    const Var y = add_n(tape, {s, b, relu(tape, s)});
+    results.push_back(y.value());
+    tape.backward(y, r);
+    results.push_back(a.grad());
+    results.push_back(b.grad());
+    results.push_back(w.grad());
+  }
+  omp_set_num_threads(saved);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(max_abs_diff(results[i], results[i + 4]), 0.0f) << i;
+  // Plain loops in double: y = s + b + relu(s), s = w0 relu(a) + w2 (a + b).
+  const std::int64_t n = a0.numel();
+  double dw0 = 0.0, dw2 = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double ra = std::max(0.0f, a0[i]), ab = static_cast<double>(a0[i]) + b0[i];
+    const double s = w0[0] * ra + w0[2] * ab;
+    EXPECT_NEAR(results[0][i], s + b0[i] + std::max(0.0, s), 1e-5) << i;
+    const double ds = r[i] * (1.0 + (s > 0.0 ? 1.0 : 0.0));
+    EXPECT_NEAR(results[1][i], ds * (w0[0] * (a0[i] > 0.0f ? 1.0 : 0.0) + w0[2]), 1e-5) << i;
+    EXPECT_NEAR(results[2][i], r[i] + ds * w0[2], 1e-5) << i;
+    dw0 += ds * ra;
+    dw2 += ds * ab;
+  }
+  EXPECT_NEAR(results[3][0], dw0, 1e-4 * std::fabs(dw0) + 1e-3);
+  EXPECT_EQ(results[3][1], 0.0f);
+  EXPECT_NEAR(results[3][2], dw2, 1e-4 * std::fabs(dw2) + 1e-3);
 }
 
 TEST(OpsBasic, ReluValueAndGradient) {
