@@ -468,6 +468,8 @@ Var concat_channels(Tape& tape, const std::vector<Var>& xs) {
   const int N = f.n();
   const std::size_t plane = static_cast<std::size_t>(f.h()) * f.w();
   Tensor y = Tensor::uninitialized({N, C, f.h(), f.w()});
+  const bool par = detail::worth_parallel(y.numel());
+#pragma omp parallel for schedule(static) if (par)
   for (int n = 0; n < N; ++n) {
     float* dst = y.data() + static_cast<std::size_t>(n) * C * plane;
     for (const Var& v : xs) {
@@ -479,17 +481,25 @@ Var concat_channels(Tape& tape, const std::vector<Var>& xs) {
   }
   Var out(std::move(y));
   if (tape.needs_grad(xs)) {
-    tape.record(out, [xs, out, N, C, plane]() mutable {
+    tape.record(out, [xs, out, N, C, plane, par]() mutable {
       const float* dy = out.grad().data();
       std::size_t off = 0;
       for (const Var& v : xs) {
         const std::size_t len = static_cast<std::size_t>(v.value().c()) * plane;
         if (v.requires_grad()) {
-          float* dx = v.grad_mut().data();
+          // Each input's first gradient is a plain copy of its slice (see grad_for_write).
+          bool fresh = false;
+          float* dx = v.grad_for_write(fresh).data();
+#pragma omp parallel for schedule(static) if (par)
           for (int n = 0; n < N; ++n) {
             const float* src = dy + static_cast<std::size_t>(n) * C * plane + off;
             float* dst = dx + n * len;
-            for (std::size_t i = 0; i < len; ++i) dst[i] += src[i];
+            if (fresh) {
+              std::copy(src, src + len, dst);
+            } else {
+#pragma omp simd
+              for (std::size_t i = 0; i < len; ++i) dst[i] += src[i];
+            }
           }
         }
         off += len;
