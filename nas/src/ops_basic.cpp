@@ -27,48 +27,23 @@ void require_4d(const char* op, const Var& x) {
   }
 }
 
-// Runs f(begin, end) over fixed chunks of [0, n) on the OpenMP team. The chunks do not depend
-// on the thread count, so per-chunk partial sums added in chunk order give the same bits with
-// any number of threads.
-constexpr std::int64_t kChunk = 1 << 14;
-std::int64_t chunk_count(std::int64_t n) { return (n + kChunk - 1) / kChunk; }
-
-template <typename F>
-void for_chunks(std::int64_t n, F&& f) {
-  const std::int64_t chunks = chunk_count(n);
-#pragma omp parallel for schedule(static) if (detail::worth_parallel(n) && chunks > 1)
-  for (std::int64_t c = 0; c < chunks; ++c) f(c * kChunk, std::min(n, (c + 1) * kChunk));
-}
-
 // Adds g (same numel) into v's gradient when v takes one.
 inline void accumulate(const Var& v, const Tensor& g) {
   if (!v.requires_grad()) return;
   bool fresh = false;
   Tensor& dst = v.grad_for_write(fresh);
-  float* d = dst.data();
-  const float* s = g.data();
-  for_chunks(g.numel(), [&](std::int64_t b, std::int64_t e) {
-    if (fresh) {
-      std::copy(s + b, s + e, d + b);
-    } else {
-#pragma omp simd
-      for (std::int64_t i = b; i < e; ++i) d[i] += s[i];
-    }
-  });
+  if (fresh) {
+    dst.vec() = g.vec();
+  } else {
+    dst.vec() += g.vec();
+  }
 }
 
 }  // namespace
 
 Var relu(Tape& tape, const Var& x) {
   Tensor y = Tensor::uninitialized(x.shape());
-  {
-    const float* xv = x.value().data();
-    float* yv = y.data();
-    for_chunks(y.numel(), [&](std::int64_t b, std::int64_t e) {
-#pragma omp simd
-      for (std::int64_t i = b; i < e; ++i) yv[i] = std::max(xv[i], 0.0f);
-    });
-  }
+  y.vec() = x.value().vec().cwiseMax(0.0f);
   Var out(std::move(y));
   if (tape.needs_grad({&x})) {
     tape.record(out, [x, out]() mutable {
@@ -76,15 +51,12 @@ Var relu(Tape& tape, const Var& x) {
       const float* dy = out.grad().data();
       bool fresh = false;
       float* dx = x.grad_for_write(fresh).data();
-      for_chunks(out.numel(), [&](std::int64_t b, std::int64_t e) {
-        if (fresh) {
-#pragma omp simd
-          for (std::int64_t i = b; i < e; ++i) dx[i] = yv[i] > 0.0f ? dy[i] : 0.0f;
-        } else {
-#pragma omp simd
-          for (std::int64_t i = b; i < e; ++i) dx[i] += yv[i] > 0.0f ? dy[i] : 0.0f;
-        }
-      });
+      const std::int64_t n = out.numel();
+      if (fresh) {
+        for (std::int64_t i = 0; i < n; ++i) dx[i] = yv[i] > 0.0f ? dy[i] : 0.0f;
+      } else {
+        for (std::int64_t i = 0; i < n; ++i) dx[i] += yv[i] > 0.0f ? dy[i] : 0.0f;
+      }
     });
   }
   return out;
@@ -278,15 +250,7 @@ Var avg_pool2d(Tape& tape, const Var& x, int kernel, int stride, int padding) {
 Var add(Tape& tape, const Var& a, const Var& b) {
   require_same_shape("add", a, b);
   Tensor y = Tensor::uninitialized(a.shape());
-  {
-    const float* av = a.value().data();
-    const float* bv = b.value().data();
-    float* yv = y.data();
-    for_chunks(y.numel(), [&](std::int64_t lo, std::int64_t hi) {
-#pragma omp simd
-      for (std::int64_t i = lo; i < hi; ++i) yv[i] = av[i] + bv[i];
-    });
-  }
+  y.vec() = a.value().vec() + b.value().vec();
   Var out(std::move(y));
   if (tape.needs_grad({&a, &b})) {
     tape.record(out, [a, b, out]() mutable {
@@ -299,19 +263,10 @@ Var add(Tape& tape, const Var& a, const Var& b) {
 
 Var add_n(Tape& tape, const std::vector<Var>& xs) {
   if (xs.empty()) throw std::invalid_argument("add_n: no inputs");
-  for (std::size_t i = 1; i < xs.size(); ++i) require_same_shape("add_n", xs[0], xs[i]);
-  Tensor y = Tensor::uninitialized(xs[0].shape());
-  {
-    float* yv = y.data();
-    for_chunks(y.numel(), [&](std::int64_t b, std::int64_t e) {
-      const float* x0 = xs[0].value().data();
-      std::copy(x0 + b, x0 + e, yv + b);
-      for (std::size_t k = 1; k < xs.size(); ++k) {
-        const float* xk = xs[k].value().data();
-#pragma omp simd
-        for (std::int64_t i = b; i < e; ++i) yv[i] += xk[i];
-      }
-    });
+  Tensor y = xs[0].value();
+  for (std::size_t i = 1; i < xs.size(); ++i) {
+    require_same_shape("add_n", xs[0], xs[i]);
+    y.vec() += xs[i].value().vec();
   }
   Var out(std::move(y));
   if (tape.needs_grad(xs)) {
@@ -375,77 +330,38 @@ Var weighted_sum(Tape& tape, const std::vector<Var>& xs, const Var& w) {
   if (!first) throw std::invalid_argument("weighted_sum: every input is undefined (no shape to produce)");
   // The first defined term is assigned (0 + w*x is w*x exactly), the others added.
   Tensor y = Tensor::uninitialized(first->shape());
-  {
-    float* yv = y.data();
-    for_chunks(y.numel(), [&](std::int64_t b, std::int64_t e) {
-      bool assigned = false;
-      for (std::size_t k = 0; k < xs.size(); ++k) {
-        if (!xs[k].defined()) continue;
-        const float wk = w.value()[static_cast<std::int64_t>(k)];
-        const float* xk = xs[k].value().data();
-        if (assigned) {
-#pragma omp simd
-          for (std::int64_t i = b; i < e; ++i) yv[i] += wk * xk[i];
-        } else {
-#pragma omp simd
-          for (std::int64_t i = b; i < e; ++i) yv[i] = wk * xk[i];
-          assigned = true;
-        }
-      }
-    });
+  auto yv = y.vec();
+  bool assigned = false;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    if (!xs[i].defined()) continue;
+    const float wi = w.value()[static_cast<std::int64_t>(i)];
+    if (assigned) {
+      yv += wi * xs[i].value().vec();
+    } else {
+      yv = wi * xs[i].value().vec();
+      assigned = true;
+    }
   }
   Var out(std::move(y));
   bool need = tape.grad_enabled() && w.requires_grad();
   for (const Var& v : xs) need = need || (tape.grad_enabled() && v.requires_grad());
   if (need) {
     tape.record(out, [xs, w, out]() mutable {
-      const float* dy = out.grad().data();
-      const std::int64_t n = out.numel();
-      const std::size_t terms = xs.size();
-      // Per term: its gradient buffer (or null) and whether it is fresh; per chunk and term: the
-      // partial dot(dy, x_k) for w's gradient, summed in chunk order afterwards.
-      std::vector<float*> dv(terms, nullptr);
-      std::vector<char> fresh(terms, 0);
-      for (std::size_t k = 0; k < terms; ++k) {
-        if (!xs[k].defined() || !xs[k].requires_grad()) continue;
-        bool f = false;
-        dv[k] = xs[k].grad_for_write(f).data();
-        fresh[k] = f;
-      }
-      const bool need_w = w.requires_grad();
-      const std::int64_t chunks = chunk_count(n);
-      std::vector<double> partial(need_w ? static_cast<std::size_t>(chunks) * terms : 0, 0.0);
-      for_chunks(n, [&](std::int64_t b, std::int64_t e) {
-        const std::size_t c = static_cast<std::size_t>(b / kChunk);
-        for (std::size_t k = 0; k < terms; ++k) {
-          if (!xs[k].defined()) continue;
-          const float wk = w.value()[static_cast<std::int64_t>(k)];
-          if (float* d = dv[k]) {
-            if (fresh[k]) {
-#pragma omp simd
-              for (std::int64_t i = b; i < e; ++i) d[i] = wk * dy[i];
-            } else {
-#pragma omp simd
-              for (std::int64_t i = b; i < e; ++i) d[i] += wk * dy[i];
-            }
-          }
-          if (need_w) {
-            const float* xk = xs[k].value().data();
-            float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-            for (std::int64_t i = b; i < e; ++i) acc += dy[i] * xk[i];
-            partial[c * terms + k] = acc;
+      const auto dy = out.grad().vec();
+      for (std::size_t i = 0; i < xs.size(); ++i) {
+        const Var& v = xs[i];
+        if (!v.defined()) continue;
+        const auto k = static_cast<std::int64_t>(i);
+        if (v.requires_grad()) {
+          bool fresh = false;
+          Tensor& dv = v.grad_for_write(fresh);
+          if (fresh) {
+            dv.vec() = w.value()[k] * dy;
+          } else {
+            dv.vec() += w.value()[k] * dy;
           }
         }
-      });
-      if (need_w) {
-        float* dw = w.grad_mut().data();
-        for (std::size_t k = 0; k < terms; ++k) {
-          if (!xs[k].defined()) continue;
-          double sum = 0.0;
-          for (std::int64_t c = 0; c < chunks; ++c) sum += partial[static_cast<std::size_t>(c) * terms + k];
-          dw[k] += static_cast<float>(sum);
-        }
+        if (w.requires_grad()) w.grad_mut()[k] += dy.dot(v.value().vec());
       }
     });
   }
@@ -468,8 +384,6 @@ Var concat_channels(Tape& tape, const std::vector<Var>& xs) {
   const int N = f.n();
   const std::size_t plane = static_cast<std::size_t>(f.h()) * f.w();
   Tensor y = Tensor::uninitialized({N, C, f.h(), f.w()});
-  const bool par = detail::worth_parallel(y.numel());
-#pragma omp parallel for schedule(static) if (par)
   for (int n = 0; n < N; ++n) {
     float* dst = y.data() + static_cast<std::size_t>(n) * C * plane;
     for (const Var& v : xs) {
@@ -481,25 +395,17 @@ Var concat_channels(Tape& tape, const std::vector<Var>& xs) {
   }
   Var out(std::move(y));
   if (tape.needs_grad(xs)) {
-    tape.record(out, [xs, out, N, C, plane, par]() mutable {
+    tape.record(out, [xs, out, N, C, plane]() mutable {
       const float* dy = out.grad().data();
       std::size_t off = 0;
       for (const Var& v : xs) {
         const std::size_t len = static_cast<std::size_t>(v.value().c()) * plane;
         if (v.requires_grad()) {
-          // Each input's first gradient is a plain copy of its slice (see grad_for_write).
-          bool fresh = false;
-          float* dx = v.grad_for_write(fresh).data();
-#pragma omp parallel for schedule(static) if (par)
+          float* dx = v.grad_mut().data();
           for (int n = 0; n < N; ++n) {
             const float* src = dy + static_cast<std::size_t>(n) * C * plane + off;
             float* dst = dx + n * len;
-            if (fresh) {
-              std::copy(src, src + len, dst);
-            } else {
-#pragma omp simd
-              for (std::size_t i = 0; i < len; ++i) dst[i] += src[i];
-            }
+            for (std::size_t i = 0; i < len; ++i) dst[i] += src[i];
           }
         }
         off += len;
