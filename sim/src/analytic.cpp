@@ -8,20 +8,6 @@ namespace hwnas::sim {
 
 namespace {
 
-void fill_energy(const ArchConfig& arch, LayerStats& s) {
-  const EnergyModel& e = arch.energy;
-  const auto d = [](std::int64_t x) { return static_cast<double>(x); };
-  s.energy_mac_pj = e.mac_pj * d(s.macs);
-  s.energy_sram_pj =
-      e.sram_read_pj_per_word * d(s.sram_ifmap_reads + s.sram_filter_reads + s.sram_ofmap_reads) +
-      e.sram_write_pj_per_word * d(s.sram_ofmap_writes);
-  s.energy_dram_pj =
-      e.dram_read_pj_per_word * d(s.dram_ifmap_reads + s.dram_filter_reads + s.dram_ofmap_reads) +
-      e.dram_write_pj_per_word * d(s.dram_ofmap_writes);
-  s.energy_vector_pj = e.vector_op_pj * d(s.vector_ops);
-  s.energy_leakage_pj = e.leakage_pj_per_cycle * d(s.total_cycles);
-}
-
 void simulate_vector_layer(const ArchConfig& arch, const Layer& layer, LayerStats& s) {
   const VectorPlan p = plan_vector_layer(arch, layer);
   s.vector_ops = p.ops;
@@ -133,7 +119,7 @@ LayerStats simulate_layer_analytic(const ArchConfig& arch, const Layer& layer) {
   } else {
     simulate_array_layer(arch, layer, s);
   }
-  fill_energy(arch, s);
+  fill_layer_energy(arch.energy, s);
   return s;
 }
 

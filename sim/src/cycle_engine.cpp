@@ -584,16 +584,7 @@ LayerStats CycleEngine::finish_layer() const {
   s.dram_ofmap_writes = ctr_.dram_ofmap_writes;
   s.dram_ofmap_reads = ctr_.dram_ofmap_reads;
 
-  const auto d = [](std::int64_t v) { return static_cast<double>(v); };
-  s.energy_mac_pj = e.mac_pj * d(s.macs);
-  s.energy_sram_pj =
-      e.sram_read_pj_per_word * d(s.sram_ifmap_reads + s.sram_filter_reads + s.sram_ofmap_reads) +
-      e.sram_write_pj_per_word * d(s.sram_ofmap_writes);
-  s.energy_dram_pj =
-      e.dram_read_pj_per_word * d(s.dram_ifmap_reads + s.dram_filter_reads + s.dram_ofmap_reads) +
-      e.dram_write_pj_per_word * d(s.dram_ofmap_writes);
-  s.energy_vector_pj = e.vector_op_pj * d(s.vector_ops);
-  s.energy_leakage_pj = e.leakage_pj_per_cycle * d(s.total_cycles);
+  fill_layer_energy(e, s);
 
   if (values_ && layer_.kind != LayerKind::kElementwise) {
     std::ostringstream why;

@@ -1,5 +1,7 @@
 #include "hwnas/sim/layer_stats.hpp"
 
+#include "hwnas/sim/arch_config.hpp"
+
 namespace hwnas::sim {
 
 nlohmann::json layer_stats_to_json(const LayerStats& s) {
@@ -31,6 +33,19 @@ nlohmann::json layer_stats_to_json(const LayerStats& s) {
   j["energy_leakage_pj"] = s.energy_leakage_pj;
   j["energy_total_pj"] = s.energy_total_pj();
   return j;
+}
+
+void fill_layer_energy(const EnergyModel& e, LayerStats& s) {
+  const auto d = [](std::int64_t x) { return static_cast<double>(x); };
+  s.energy_mac_pj = e.mac_pj * d(s.macs);
+  s.energy_sram_pj =
+      e.sram_read_pj_per_word * d(s.sram_ifmap_reads + s.sram_filter_reads + s.sram_ofmap_reads) +
+      e.sram_write_pj_per_word * d(s.sram_ofmap_writes);
+  s.energy_dram_pj =
+      e.dram_read_pj_per_word * d(s.dram_ifmap_reads + s.dram_filter_reads + s.dram_ofmap_reads) +
+      e.dram_write_pj_per_word * d(s.dram_ofmap_writes);
+  s.energy_vector_pj = e.vector_op_pj * d(s.vector_ops);
+  s.energy_leakage_pj = e.leakage_pj_per_cycle * d(s.total_cycles);
 }
 
 }  // namespace hwnas::sim

@@ -12,22 +12,14 @@
 
 #include "hwnas/common/atomic_file.hpp"
 #include "hwnas/common/error.hpp"
+#include "text_util.hpp"
 
 namespace hwnas::sim {
 
 namespace {
 
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using text::lower;
+using text::trim;
 
 // Strict decimal integer in [min_value, max_value]; `what` names the field in the message.
 std::int64_t parse_int(const std::string& text, const std::string& where, const std::string& what,

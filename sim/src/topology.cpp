@@ -6,23 +6,15 @@
 
 #include "hwnas/common/atomic_file.hpp"
 #include "hwnas/common/error.hpp"
+#include "text_util.hpp"
 #include "hwnas/common/json_fields.hpp"
 
 namespace hwnas::sim {
 
 namespace {
 
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using text::lower;
+using text::trim;
 
 std::string default_layer_name(std::size_t index) { return "layer" + std::to_string(index); }
 

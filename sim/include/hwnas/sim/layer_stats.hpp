@@ -45,4 +45,9 @@ struct LayerStats {
 // A flat object; every key carries its unit (..._cycles, ..._pct, ..._pj; counts are words).
 nlohmann::json layer_stats_to_json(const LayerStats& s);
 
+struct EnergyModel;
+// Sets the energy_* fields from the event counts already in `s` (docs/sim-model.md, energy):
+// the one definition both the analytic twin and the cycle engine use.
+void fill_layer_energy(const EnergyModel& energy, LayerStats& s);
+
 }  // namespace hwnas::sim
