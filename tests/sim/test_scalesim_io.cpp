@@ -10,6 +10,7 @@
 
 #include "hwnas/common/atomic_file.hpp"
 #include "hwnas/common/error.hpp"
+#include "sim_test_util.hpp"
 #include "hwnas/sim/analytic.hpp"
 #include "hwnas/sim/scalesim_io.hpp"
 
@@ -19,20 +20,8 @@ using namespace hwnas::sim;
 
 namespace {
 
-template <class F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
+using hwnas::sim::testing::contains;
+using hwnas::sim::testing::input_error;
 
 std::string cfg_text(int rows, int cols, const std::string& df, const std::string& mode,
                      const std::string& bandwidth = "10", int sram_kib = 64) {

@@ -6,6 +6,7 @@
 
 #include "hwnas/common/atomic_file.hpp"
 #include "hwnas/common/error.hpp"
+#include "sim_test_util.hpp"
 #include "hwnas/common/json_fields.hpp"
 #include "hwnas/sim/topology.hpp"
 
@@ -15,21 +16,8 @@ using namespace hwnas::sim;
 
 namespace {
 
-// Runs `f`, expects an InputError, and returns its message.
-template <class F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
+using hwnas::sim::testing::contains;
+using hwnas::sim::testing::input_error;
 
 }  // namespace
 
